@@ -1,0 +1,157 @@
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
+import { checkPort, checkSqlName, DEFAULTS } from "./validate";
+
+/** One privilege grant of the access model, as `@pulumi/postgresql` declares it. */
+export interface PrivilegeGrant {
+    access: AccessLevel;
+    /** "grant": on existing objects; "default": `ALTER DEFAULT PRIVILEGES FOR ROLE <owner group>` for future ones. */
+    kind: "grant" | "default";
+    objectType: "database" | "schema" | "table" | "sequence";
+    privileges: string[];
+}
+
+const TABLE_PRIVILEGES: Record<AccessLevel, string[]> = {
+    readonly: ["SELECT"],
+    readwrite: ["DELETE", "INSERT", "SELECT", "UPDATE"],
+    owner: ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"],
+};
+const SEQUENCE_PRIVILEGES: Record<AccessLevel, string[]> = {
+    readonly: ["SELECT"],
+    readwrite: ["SELECT", "UPDATE", "USAGE"],
+    owner: ["SELECT", "UPDATE", "USAGE"],
+};
+
+/**
+ * Everything the three group roles are granted, and nothing a credential is granted: credentials only join a group.
+ * Objects the owner group creates later are covered by default privileges for the other two groups.
+ */
+export function accessGrantPlan(): PrivilegeGrant[] {
+    const plan: PrivilegeGrant[] = [];
+    for (const access of ACCESS_LEVELS) {
+        plan.push({ access, kind: "grant", objectType: "database", privileges: ["CONNECT", "TEMPORARY"] });
+        plan.push({ access, kind: "grant", objectType: "schema", privileges: access === "owner" ? ["CREATE", "USAGE"] : ["USAGE"] });
+        plan.push({ access, kind: "grant", objectType: "table", privileges: TABLE_PRIVILEGES[access] });
+        plan.push({ access, kind: "grant", objectType: "sequence", privileges: SEQUENCE_PRIVILEGES[access] });
+        if (access !== "owner") {
+            plan.push({ access, kind: "default", objectType: "table", privileges: TABLE_PRIVILEGES[access] });
+            plan.push({ access, kind: "default", objectType: "sequence", privileges: SEQUENCE_PRIVILEGES[access] });
+        }
+    }
+    return plan;
+}
+
+export interface PostgresAccessModelArgs {
+    /** Address the Pulumi process connects to as superuser. */
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    superuser: pulumi.Input<string>;
+    superuserPassword: pulumi.Input<string>;
+    /** The application database to create; default "app". */
+    database?: string;
+    /** Prefix of the group roles (`<prefix>_readonly`, `_readwrite`, `_owner`); default: the database name. */
+    groupRolePrefix?: string;
+    /** Schema the groups get access to; default "public". */
+    schema?: string;
+    /** The login role Vault uses; default "vault_admin". */
+    vaultAdminUsername?: string;
+}
+
+/**
+ * The Postgres side of the model: the application database, three NOLOGIN group roles holding all privileges, and a
+ * Vault admin role with CREATEROLE (never SUPERUSER) and admin option on the groups, so it can add members.
+ */
+export class PostgresAccessModel extends pulumi.ComponentResource {
+    public readonly database: pulumi.Output<string>;
+    public readonly schema: string;
+    public readonly groupRoles: GroupRoleNames;
+    /** Resolves only once the admin role, its memberships and every grant exist: Vault connects after that. */
+    public readonly vaultAdminUsername: pulumi.Output<string>;
+    public readonly vaultAdminPassword: pulumi.Output<string>;
+    public readonly provider: postgresql.Provider;
+
+    constructor(name: string, args: PostgresAccessModelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-pg:postgres:PostgresAccessModel", name, {}, opts);
+        const where = `PostgresAccessModel ${name}`;
+        checkPort(where, "port", args.port);
+        const databaseName = checkSqlName(where, "database", args.database ?? DEFAULTS.database);
+        // The longest suffix is "_readwrite" (10 characters).
+        const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, 53);
+        this.schema = checkSqlName(where, "schema", args.schema ?? "public");
+        const adminName = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
+        this.groupRoles = groupRoleNames(prefix);
+
+        this.provider = new postgresql.Provider(
+            `${name}-provider`,
+            {
+                host: args.host,
+                port: args.port,
+                username: args.superuser,
+                password: args.superuserPassword,
+                database: "postgres",
+                sslmode: "disable",
+                connectTimeout: 15,
+            },
+            { parent: this },
+        );
+        const childOpts = { parent: this, provider: this.provider };
+
+        const database = new postgresql.Database(`${name}-database`, { name: databaseName }, childOpts);
+        const groups = Object.fromEntries(
+            ACCESS_LEVELS.map((access) => [
+                access,
+                new postgresql.Role(`${name}-${access}`, { name: this.groupRoles[access], login: false }, childOpts),
+            ]),
+        ) as Record<AccessLevel, postgresql.Role>;
+
+        const adminPassword = new random.RandomPassword(`${name}-vault-admin-password`, { length: 32, special: false }, { parent: this });
+        const admin = new postgresql.Role(
+            `${name}-vault-admin`,
+            { name: adminName, login: true, createRole: true, password: adminPassword.result },
+            { ...childOpts, additionalSecretOutputs: ["password"] },
+        );
+
+        // Catalog updates in parallel fail with "tuple concurrently updated": apply grants one after another.
+        let previous: pulumi.CustomResource = admin;
+        for (const access of ACCESS_LEVELS) {
+            previous = new postgresql.GrantRole(
+                `${name}-vault-admin-in-${access}`,
+                { role: admin.name, grantRole: groups[access].name, withAdminOption: true },
+                { ...childOpts, dependsOn: [previous] },
+            );
+        }
+        // Lets revocation end a revoked user's open sessions.
+        previous = new postgresql.GrantRole(
+            `${name}-vault-admin-signal-backend`,
+            { role: admin.name, grantRole: "pg_signal_backend" },
+            { ...childOpts, dependsOn: [previous] },
+        );
+        for (const grant of accessGrantPlan()) {
+            const grantName = `${name}-${grant.access}-${grant.kind}-${grant.objectType}`;
+            const target = {
+                database: database.name,
+                role: groups[grant.access].name,
+                schema: grant.objectType === "database" ? undefined : this.schema,
+                objectType: grant.objectType,
+                privileges: grant.privileges,
+            };
+            const grantOpts = { ...childOpts, dependsOn: [previous] };
+            previous =
+                grant.kind === "grant"
+                    ? new postgresql.Grant(grantName, target, grantOpts)
+                    : new postgresql.DefaultPrivileges(grantName, { ...target, owner: groups.owner.name }, grantOpts);
+        }
+
+        this.database = database.name;
+        this.vaultAdminUsername = pulumi.all([admin.name, previous.id]).apply(([adminRoleName]) => adminRoleName);
+        this.vaultAdminPassword = pulumi.secret(adminPassword.result);
+        this.registerOutputs({
+            database: this.database,
+            groupRoles: this.groupRoles,
+            vaultAdminUsername: this.vaultAdminUsername,
+            vaultAdminPassword: this.vaultAdminPassword,
+        });
+    }
+}

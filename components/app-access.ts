@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { appPolicy } from "./hcl";
+import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, parseDuration, DEFAULTS } from "./validate";
+
+export interface AppAccessArgs extends AppSpec {
+    /** Path of the database secrets engine. */
+    mountPath: pulumi.Input<string>;
+    /** Path of the AppRole auth method (`AppRoleAuth.path`). */
+    approlePath: pulumi.Input<string>;
+}
+
+/** Name of an application's policy. */
+export function appPolicyName(appName: string): string {
+    return `${appName}-db`;
+}
+
+/**
+ * One application's access: a least-privilege policy (its roles' creds paths, renew and revoke of those leases, its
+ * own token) and an AppRole role bound to it alone, without the default policy. Pass the provider in `opts.providers`.
+ */
+export class AppAccess extends pulumi.ComponentResource {
+    public readonly policyName: pulumi.Output<string>;
+    /** The AppRole role id: not a secret on its own, the app also needs a secret id. */
+    public readonly roleId: pulumi.Output<string>;
+    /** Where the app logs in: `auth/<approle path>/login`. */
+    public readonly loginPath: pulumi.Output<string>;
+
+    constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-pg:auth:AppAccess", name, {}, opts);
+        const where = `AppAccess ${name}`;
+        const appName = checkSafeName(where, "name", args.name, MAX_APP_NAME_LENGTH);
+        if (!Array.isArray(args.roles) || args.roles.length === 0) {
+            throw invalid(where, "roles", args.roles, "an app needs a non-empty list of role names");
+        }
+        args.roles.forEach((role, index) => checkSafeName(where, `roles[${index}]`, role, 64));
+        const tokenTtl = args.tokenTtl === undefined ? DEFAULTS.appTokenTtlSeconds : parseDuration(where, "tokenTtl", args.tokenTtl);
+        const tokenMaxTtl = args.tokenMaxTtl === undefined ? tokenTtl : parseDuration(where, "tokenMaxTtl", args.tokenMaxTtl);
+        if (tokenTtl > tokenMaxTtl) {
+            throw invalid(where, "tokenTtl", args.tokenTtl, `must not exceed tokenMaxTtl (${tokenMaxTtl}s)`);
+        }
+        const secretIdTtl = args.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(where, "secretIdTtl", args.secretIdTtl);
+
+        const policy = new vault.Policy(
+            `${name}-policy`,
+            { name: appPolicyName(appName), policy: pulumi.output(args.mountPath).apply((mount) => appPolicy(mount, args.roles)) },
+            { parent: this },
+        );
+        const role = new vault.approle.AuthBackendRole(
+            `${name}-approle`,
+            {
+                backend: args.approlePath,
+                roleName: appName,
+                tokenPolicies: [policy.name],
+                tokenNoDefaultPolicy: true,
+                tokenTtl,
+                tokenMaxTtl,
+                secretIdTtl,
+                tokenType: "service",
+            },
+            { parent: this },
+        );
+
+        this.policyName = policy.name;
+        this.roleId = role.roleId;
+        this.loginPath = pulumi.interpolate`auth/${role.backend}/login`;
+        this.registerOutputs({ policyName: this.policyName, roleId: this.roleId, loginPath: this.loginPath });
+    }
+}

@@ -1,0 +1,22 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { checkMountPath, DEFAULTS } from "./validate";
+
+export interface AppRoleAuthArgs {
+    /** Path the AppRole auth method is enabled at; default "approle". */
+    path?: string;
+}
+
+/** The AppRole auth method, enabled once and shared by every application. Pass the provider in `opts.providers`. */
+export class AppRoleAuth extends pulumi.ComponentResource {
+    /** Mount path of the auth method (without the `auth/` prefix). */
+    public readonly path: pulumi.Output<string>;
+
+    constructor(name: string, args: AppRoleAuthArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-pg:auth:AppRoleAuth", name, {}, opts);
+        const path = checkMountPath(`AppRoleAuth ${name}`, "path", args.path ?? DEFAULTS.approlePath);
+        const backend = new vault.AuthBackend(`${name}-backend`, { type: "approle", path, description: "Applications reading database credentials" }, { parent: this });
+        this.path = backend.path;
+        this.registerOutputs({ path: this.path });
+    }
+}

@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { credsPath } from "./hcl";
+import { GroupRoleNames, roleStatements } from "./sql";
+import { DatabaseRoleSpec, resolveRole } from "./validate";
+
+export interface DatabaseRoleArgs extends DatabaseRoleSpec {
+    /** Path of the database secrets engine. */
+    mountPath: pulumi.Input<string>;
+    /** The engine's connection; pass `DatabaseSecretsEngine.connectionName` so the role waits for it. */
+    connectionName: pulumi.Input<string>;
+    /** The group roles of the access model. */
+    groupRoles: GroupRoleNames;
+}
+
+/**
+ * One Vault database role: credentials that join the group role of its access level, expire with their lease, and
+ * are revoked without losing anything they created. Pass the Vault server's provider in `opts.providers`.
+ */
+export class DatabaseRole extends pulumi.ComponentResource {
+    public readonly roleName: pulumi.Output<string>;
+    /** Where an application reads credentials: `<mount>/creds/<role>`. */
+    public readonly credsPath: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-pg:database:DatabaseRole", name, {}, opts);
+        const spec = resolveRole(`DatabaseRole ${name}`, args);
+        const statements = roleStatements(spec.access, args.groupRoles);
+
+        const role = new vault.database.SecretBackendRole(
+            `${name}-role`,
+            {
+                backend: args.mountPath,
+                name: spec.name,
+                dbName: args.connectionName,
+                creationStatements: statements.creation,
+                revocationStatements: statements.revocation,
+                renewStatements: statements.renew,
+                rollbackStatements: statements.rollback,
+                defaultTtl: spec.defaultTtlSeconds,
+                maxTtl: spec.maxTtlSeconds,
+            },
+            { parent: this },
+        );
+
+        this.roleName = role.name;
+        this.credsPath = pulumi.all([role.backend, role.name]).apply(([mount, roleName]) => credsPath(mount, roleName));
+        this.registerOutputs({ roleName: this.roleName, credsPath: this.credsPath });
+    }
+}

@@ -1,0 +1,61 @@
+/**
+ * Pure renderers for Vault ACL policies (HCL). No Pulumi here: tests call these directly.
+ */
+
+/** Quotes an HCL string: escapes backslashes, double quotes and template sequences, rejects control characters. */
+export function hclString(value: string): string {
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+        throw new Error(`hclString: control characters are not allowed in a policy path: ${JSON.stringify(value)}`);
+    }
+    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+    return `"${escaped}"`;
+}
+
+/** Vault path that issues credentials for one role. */
+export function credsPath(mountPath: string, roleName: string): string {
+    return `${mountPath}/creds/${roleName}`;
+}
+
+/** One `path` block of an ACL policy. */
+export interface PolicyRule {
+    path: string;
+    capabilities: string[];
+    comment?: string;
+}
+
+export function renderPolicy(rules: PolicyRule[]): string {
+    return rules
+        .map((rule) => {
+            const comment = rule.comment ? `# ${rule.comment.replace(/\n/g, " ")}\n` : "";
+            const capabilities = rule.capabilities.map(hclString).join(", ");
+            return `${comment}path ${hclString(rule.path)} {\n  capabilities = [${capabilities}]\n}\n`;
+        })
+        .join("\n");
+}
+
+/**
+ * The least-privilege rules for one application:
+ * - read credentials of its own roles, and nothing else under the mount;
+ * - renew and revoke leases of those roles only (URL form: `sys/leases/renew/<lease id>`);
+ * - look up and renew its own token, since the default policy is not attached.
+ */
+export function appPolicyRules(mountPath: string, roleNames: readonly string[]): PolicyRule[] {
+    if (roleNames.length === 0) {
+        throw new Error("appPolicyRules: an application needs at least one role");
+    }
+    const rules: PolicyRule[] = [];
+    for (const role of roleNames) {
+        const creds = credsPath(mountPath, role);
+        rules.push({ path: creds, capabilities: ["read"], comment: `Issue credentials of role "${role}".` });
+        rules.push({ path: `sys/leases/renew/${creds}/*`, capabilities: ["update"], comment: `Renew leases of role "${role}".` });
+        rules.push({ path: `sys/leases/revoke/${creds}/*`, capabilities: ["update"], comment: `Revoke leases of role "${role}".` });
+    }
+    rules.push({ path: "auth/token/lookup-self", capabilities: ["read"], comment: "Read its own token's TTL." });
+    rules.push({ path: "auth/token/renew-self", capabilities: ["update"], comment: "Keep its own token alive." });
+    return rules;
+}
+
+/** The application's ACL policy text. */
+export function appPolicy(mountPath: string, roleNames: readonly string[]): string {
+    return renderPolicy(appPolicyRules(mountPath, roleNames));
+}

@@ -1,0 +1,12 @@
+/** The public surface: every component, its Args type, and the pure renderers they use. */
+export * from "./access-model";
+export * from "./app-access";
+export * from "./approle-auth";
+export * from "./database-role";
+export * from "./hcl";
+export * from "./postgres-server";
+export * from "./secrets-engine";
+export * from "./sql";
+export * from "./validate";
+export * from "./vault-postgres";
+export * from "./vault-server";

@@ -1,0 +1,102 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { checkImage, checkPort, checkSqlName, DEFAULTS } from "./validate";
+
+/** Port PostgreSQL listens on inside the container network. */
+export const POSTGRES_CONTAINER_PORT = 5432;
+
+export interface PostgresServerArgs {
+    /** Image to run; default "postgres:18". */
+    image?: pulumi.Input<string>;
+    /** Host port the container's 5432 is published on; default 15432. */
+    hostPort?: pulumi.Input<number>;
+    /** Host address the port is published on and the Pulumi process connects to; default "127.0.0.1". */
+    hostAddress?: pulumi.Input<string>;
+    /** Existing Docker network to join; default: a new user-defined network `<name>-network`. */
+    networkName?: pulumi.Input<string>;
+    /** Where the named data volume is mounted; default "/var/lib/postgresql" (images before 18: "/var/lib/postgresql/data"). */
+    dataMountPath?: pulumi.Input<string>;
+    /** Name of the bootstrap superuser; default "postgres". */
+    superuser?: string;
+}
+
+/**
+ * A PostgreSQL container on a user-defined network, with a named data volume and a `pg_isready` healthcheck that
+ * `pulumi up` waits on, so nothing connects before the server accepts TCP connections.
+ */
+export class PostgresServer extends pulumi.ComponentResource {
+    /** Address the Pulumi process (and the host) connects to. */
+    public readonly host: pulumi.Output<string>;
+    /** Published host port; resolves once the container is healthy. */
+    public readonly port: pulumi.Output<number>;
+    /** Hostname other containers on the network use (Vault connects here). */
+    public readonly internalHost: pulumi.Output<string>;
+    public readonly internalPort: pulumi.Output<number>;
+    public readonly superuser: pulumi.Output<string>;
+    public readonly superuserPassword: pulumi.Output<string>;
+    /** The Docker network shared with the Vault server. */
+    public readonly networkName: pulumi.Output<string>;
+    public readonly containerName: pulumi.Output<string>;
+
+    constructor(name: string, args: PostgresServerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("vault-pg:postgres:PostgresServer", name, {}, opts);
+        const where = `PostgresServer ${name}`;
+        checkImage(where, "image", args.image);
+        checkPort(where, "hostPort", args.hostPort);
+        const superuser = checkSqlName(where, "superuser", args.superuser ?? "postgres");
+        const hostPort = args.hostPort ?? DEFAULTS.postgresHostPort;
+        const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
+
+        const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? DEFAULTS.postgresImage, keepLocally: true }, { parent: this });
+        const networkName =
+            args.networkName ?? new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "bridge" }, { parent: this }).name;
+        const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
+        const password = new random.RandomPassword(`${name}-superuser-password`, { length: 32, special: false }, { parent: this });
+
+        const container = new docker.Container(
+            name,
+            {
+                name,
+                image: image.imageId,
+                envs: [pulumi.interpolate`POSTGRES_USER=${superuser}`, pulumi.interpolate`POSTGRES_PASSWORD=${password.result}`],
+                networksAdvanced: [{ name: networkName, aliases: [name] }],
+                ports: [{ internal: POSTGRES_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
+                volumes: [{ volumeName: volume.name, containerPath: args.dataMountPath ?? "/var/lib/postgresql" }],
+                // -h 127.0.0.1: the entrypoint's temporary init server listens on the socket only, so TCP
+                // readiness means the real server is up.
+                healthcheck: {
+                    tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(POSTGRES_CONTAINER_PORT), "-U", superuser],
+                    interval: "2s",
+                    timeout: "3s",
+                    retries: 30,
+                    startPeriod: "5s",
+                },
+                wait: true,
+                waitTimeout: 120,
+                restart: "unless-stopped",
+            },
+            { parent: this, additionalSecretOutputs: ["envs"] },
+        );
+
+        this.host = pulumi.output(hostAddress);
+        // Derived from the container so every consumer waits until it is healthy.
+        this.port = pulumi.all([container.ports, hostPort]).apply(([ports, fallback]) => ports?.[0]?.external ?? fallback);
+        this.internalHost = container.name.apply((containerName) => containerName);
+        this.internalPort = container.id.apply(() => POSTGRES_CONTAINER_PORT);
+        this.superuser = pulumi.output(superuser);
+        this.superuserPassword = pulumi.secret(password.result);
+        this.networkName = pulumi.output(networkName);
+        this.containerName = container.name;
+        this.registerOutputs({
+            host: this.host,
+            port: this.port,
+            internalHost: this.internalHost,
+            internalPort: this.internalPort,
+            superuser: this.superuser,
+            superuserPassword: this.superuserPassword,
+            networkName: this.networkName,
+            containerName: this.containerName,
+        });
+    }
+}
