@@ -30,4 +30,5 @@ export const vaultAdminPassword = stack.accessModel.vaultAdminPassword;
 export const database = stack.accessModel.database;
 export const mountPath = stack.mountPath;
 export const credsPaths = stack.credsPaths;
+export const groupRoles = stack.groupRoles;
 export const apps = stack.apps;

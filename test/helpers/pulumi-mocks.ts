@@ -92,7 +92,12 @@ export class MockRecorder {
  * Installs mocks for project `vault-pg` with the given stack and config, and returns the recorder.
  * `config` holds values as Pulumi stores them: strings, with lists and objects as JSON.
  */
-export async function installMocks(stack = "dev", config: Record<string, string> = {}, preview = false): Promise<MockRecorder> {
+export async function installMocks(
+    stack = "dev",
+    config: Record<string, string> = {},
+    preview = false,
+    extraState: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> = () => ({}),
+): Promise<MockRecorder> {
     const recorder = new MockRecorder();
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, value])));
     await pulumi.runtime.setMocks(
@@ -100,7 +105,8 @@ export async function installMocks(stack = "dev", config: Record<string, string>
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 const inputs = args.inputs as Record<string, unknown>;
                 recorder.noteInputs(args.type, args.name, inputs);
-                return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args.type, args.name, inputs) } };
+                const state = { ...inputs, ...computedState(args.type, args.name, inputs), ...extraState(args.type, args.name, inputs) };
+                return { id: `${args.name}-id`, state };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
                 throw new Error(`Mock call not implemented: ${args.token}`);
