@@ -100,12 +100,16 @@ export function createOrder(resources: RecordedResource[]): RecordedResource[] {
     return ordered;
 }
 
-/** Applies every custom resource; returns what was done, one line each, for failure messages. */
-export async function applyResources(resources: RecordedResource[], targets: LiveTargets): Promise<string[]> {
+/**
+ * Applies every custom resource (or, with `only: "vault"`, just the Vault ones, as `pulumi up` does after a dev
+ * server restart); returns what was done, one line each, for failure messages.
+ */
+export async function applyResources(resources: RecordedResource[], targets: LiveTargets, only?: "vault"): Promise<string[]> {
     const endpoints = localEndpoints(resources, targets.postgres);
     const log: string[] = [];
     for (const resource of createOrder(resources)) {
         if (!resource.custom || NOT_APPLIED.has(resource.type)) continue;
+        if (only === "vault" && !resource.type.startsWith("vault:")) continue;
         const inputs = plain<Record<string, unknown>>(resource.inputs);
         try {
             log.push(await applyOne(resource.type, inputs, targets, endpoints));
