@@ -143,8 +143,8 @@ export function expiredUsersQuery(): string {
 }
 
 /** Statements that remove one expired engine user, in the same order as revocation. */
-export function dropExpiredUserStatements(username: string, groups: GroupRoleNames): string[] {
-    return removeUserStatements(quoteIdent(username), quoteLiteral(username), groups.owner);
+export function dropExpiredUserStatements(username: string, ownerGroup: string): string[] {
+    return removeUserStatements(quoteIdent(username), quoteLiteral(username), ownerGroup);
 }
 
 /**
