@@ -73,14 +73,16 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
     public readonly provider: postgresql.Provider;
 
     constructor(name: string, args: PostgresAccessModelArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:postgres:PostgresAccessModel", name, {}, opts);
         const where = `PostgresAccessModel ${name}`;
         checkPort(where, "port", args.port);
         const databaseName = checkSqlName(where, "database", args.database ?? DEFAULTS.database);
         // The longest suffix is "_readwrite" (10 characters).
         const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, 53);
-        this.schema = checkSqlName(where, "schema", args.schema ?? "public");
+        const schema = checkSqlName(where, "schema", args.schema ?? "public");
         const adminName = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:postgres:PostgresAccessModel", name, {}, opts);
+        this.schema = schema;
         this.groupRoles = groupRoleNames(prefix);
 
         this.provider = new postgresql.Provider(

@@ -27,7 +27,6 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly loginPath: pulumi.Output<string>;
 
     constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:auth:AppAccess", name, {}, opts);
         const where = `AppAccess ${name}`;
         const appName = checkSafeName(where, "name", args.name, MAX_APP_NAME_LENGTH);
         if (!Array.isArray(args.roles) || args.roles.length === 0) {
@@ -40,6 +39,8 @@ export class AppAccess extends pulumi.ComponentResource {
             throw invalid(where, "tokenTtl", args.tokenTtl, `must not exceed tokenMaxTtl (${tokenMaxTtl}s)`);
         }
         const secretIdTtl = args.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(where, "secretIdTtl", args.secretIdTtl);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:auth:AppAccess", name, {}, opts);
 
         const policy = new vault.Policy(
             `${name}-policy`,

@@ -13,8 +13,9 @@ export class AppRoleAuth extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
 
     constructor(name: string, args: AppRoleAuthArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:auth:AppRoleAuth", name, {}, opts);
         const path = checkMountPath(`AppRoleAuth ${name}`, "path", args.path ?? DEFAULTS.approlePath);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:auth:AppRoleAuth", name, {}, opts);
         const backend = new vault.AuthBackend(`${name}-backend`, { type: "approle", path, description: "Applications reading database credentials" }, { parent: this });
         this.path = backend.path;
         this.registerOutputs({ path: this.path });

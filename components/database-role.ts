@@ -23,9 +23,10 @@ export class DatabaseRole extends pulumi.ComponentResource {
     public readonly credsPath: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:database:DatabaseRole", name, {}, opts);
         const spec = resolveRole(`DatabaseRole ${name}`, args);
         const statements = roleStatements(spec.access, args.groupRoles);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:database:DatabaseRole", name, {}, opts);
 
         const role = new vault.database.SecretBackendRole(
             `${name}-role`,

@@ -40,11 +40,12 @@ export class PostgresServer extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
 
     constructor(name: string, args: PostgresServerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:postgres:PostgresServer", name, {}, opts);
         const where = `PostgresServer ${name}`;
         checkImage(where, "image", args.image);
         checkPort(where, "hostPort", args.hostPort);
         const superuser = checkSqlName(where, "superuser", args.superuser ?? "postgres");
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:postgres:PostgresServer", name, {}, opts);
         const hostPort = args.hostPort ?? DEFAULTS.postgresHostPort;
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 

@@ -33,7 +33,6 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly connectionName: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const where = `DatabaseSecretsEngine ${name}`;
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
@@ -41,6 +40,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             throw new Error(`${where}: allowedRoles = []: a connection must serve at least one role`);
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
 
         const mount = new vault.Mount(

@@ -320,10 +320,10 @@ export interface StackSettings {
  * Unknown keys are rejected, so a typo does not silently fall back to a default.
  */
 export function readStackConfig(raw: Record<string, string | undefined>): StackSettings {
-    const where = "stack config";
+    const where = "stack config (vault-pg)";
     for (const key of Object.keys(raw)) {
         if (raw[key] !== undefined && !(key in STACK_CONFIG_KEYS)) {
-            throw invalid(where, `vault-pg:${key}`, raw[key], `unknown config key; known keys are ${Object.keys(STACK_CONFIG_KEYS).join(", ")}`);
+            throw invalid(where, key, raw[key], `unknown config key; known keys are ${Object.keys(STACK_CONFIG_KEYS).join(", ")}`);
         }
     }
     const value = (key: StackConfigKey): unknown => {
@@ -332,19 +332,19 @@ export function readStackConfig(raw: Record<string, string | undefined>): StackS
         const kind = STACK_CONFIG_KEYS[key];
         if (kind === "string") return text;
         if (kind === "integer") {
-            if (!/^-?\d+$/.test(text.trim())) throw invalid(where, `vault-pg:${key}`, text, "must be a whole number");
+            if (!/^-?\d+$/.test(text.trim())) throw invalid(where, key, text, "must be a whole number");
             return Number(text);
         }
         try {
             return JSON.parse(text);
         } catch {
-            throw invalid(where, `vault-pg:${key}`, text, "must be a list (YAML sequence)");
+            throw invalid(where, key, text, "must be a list (YAML sequence)");
         }
     };
     const str = (key: StackConfigKey): string | undefined => value(key) as string | undefined;
     const int = (key: StackConfigKey): number | undefined => value(key) as number | undefined;
-    checkPort(where, "vault-pg:postgresHostPort", int("postgresHostPort"));
-    checkPort(where, "vault-pg:vaultHostPort", int("vaultHostPort"));
+    checkPort(where, "postgresHostPort", int("postgresHostPort"));
+    checkPort(where, "vaultHostPort", int("vaultHostPort"));
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
     resolveApps(where, value("apps"), roles);

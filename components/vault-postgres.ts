@@ -76,8 +76,6 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly apps: pulumi.Output<Record<string, AppLogin>>;
 
     constructor(name: string, args: VaultPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:index:VaultPostgres", name, {}, opts);
-        // Every check runs before the first child is created.
         const where = `VaultPostgres ${name}`;
         const flavor = checkFlavor(where, args.flavor);
         checkImage(where, "postgres.image", args.postgres?.image);
@@ -90,6 +88,8 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
         const roles = resolveRoles(where, args.roles);
         const apps = resolveApps(where, args.apps, roles);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:index:VaultPostgres", name, {}, opts);
 
         this.postgres = new PostgresServer(`${name}-postgres`, { ...args.postgres }, { parent: this });
         this.vault = new VaultServer(`${name}-vault`, { flavor, ...args.vault, networkName: this.postgres.networkName }, { parent: this });

@@ -51,12 +51,14 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly provider: vault.Provider;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("vault-pg:vault:VaultServer", name, {}, opts);
         const where = `VaultServer ${name}`;
-        this.flavor = checkFlavor(where, args.flavor);
+        const flavor = checkFlavor(where, args.flavor);
         checkImage(where, "image", args.image);
         checkPort(where, "hostPort", args.hostPort);
-        const settings = flavorSettings(this.flavor);
+        // Validation above runs before anything, this component included, is registered.
+        super("vault-pg:vault:VaultServer", name, {}, opts);
+        this.flavor = flavor;
+        const settings = flavorSettings(flavor);
         const hostPort = args.hostPort ?? DEFAULTS.vaultHostPort;
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 

@@ -19,6 +19,20 @@ export const DEFAULT_MAX_TTL_CAP_SECONDS = 86400;
 
 const enforcementLevel: EnforcementLevel = "mandatory";
 
+/** Checks the pack config the same way for `pulumi preview --policy-pack-config` and for tests. */
+export function checkGuardrailConfig(config: Record<string, unknown>): GuardrailConfig {
+    for (const key of Object.keys(config)) {
+        if (key !== "maxTtlCapSeconds" && key !== "enforcementLevel") {
+            throw new Error(`policy pack config: ${key} = ${JSON.stringify(config[key])}: unknown setting; known settings are maxTtlCapSeconds, enforcementLevel`);
+        }
+    }
+    const cap = config.maxTtlCapSeconds ?? DEFAULT_MAX_TTL_CAP_SECONDS;
+    if (typeof cap !== "number" || !Number.isInteger(cap) || cap < 1) {
+        throw new Error(`policy pack config: maxTtlCapSeconds = ${JSON.stringify(cap)}: must be a whole number of seconds, 1 or more`);
+    }
+    return { maxTtlCapSeconds: cap };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Pure checks: each returns the violation messages for one resource's props.
 // ---------------------------------------------------------------------------------------------------------------
@@ -177,7 +191,7 @@ function policyFor(
         configSchema,
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
             if (args.type !== type) return;
-            const config = { maxTtlCapSeconds: DEFAULT_MAX_TTL_CAP_SECONDS, ...(configSchema ? args.getConfig<Partial<GuardrailConfig>>() : {}) };
+            const config = checkGuardrailConfig(configSchema ? args.getConfig<Record<string, unknown>>() : {});
             for (const message of check(args.props, config)) reportViolation(message);
         },
     };
@@ -228,7 +242,7 @@ export async function validateResources(
                 stackTags: new Map<string, string>(),
                 isType: () => false,
                 notApplicable: () => undefined,
-                getConfig: <T>() => ({ maxTtlCapSeconds: DEFAULT_MAX_TTL_CAP_SECONDS, ...config }) as T,
+                getConfig: <T>() => ({ ...config }) as T,
             } as unknown as ResourceValidationArgs;
             const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
             for (const validate of validations) {
