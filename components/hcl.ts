@@ -7,7 +7,7 @@ export function hclString(value: string): string {
     if (/[\u0000-\u001f\u007f]/.test(value)) {
         throw new Error(`hclString: control characters are not allowed in a policy path: ${JSON.stringify(value)}`);
     }
-    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{");
     return `"${escaped}"`;
 }
 

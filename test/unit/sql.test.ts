@@ -1,0 +1,156 @@
+/** The SQL the secrets engine runs, rendered by pure functions, compared as exact strings. */
+import {
+    ACCESS_LEVELS,
+    connectionUrlTemplate,
+    creationStatements,
+    dropExpiredUserStatements,
+    expiredUsersQuery,
+    groupRoleNames,
+    MAX_ROLE_NAME_LENGTH,
+    POSTGRES_MAX_IDENTIFIER_LENGTH,
+    quoteIdent,
+    quoteLiteral,
+    renewStatements,
+    revocationStatements,
+    roleStatements,
+    rollbackStatements,
+    usernameTemplate,
+} from "../../components/sql";
+
+const groups = groupRoleNames("app");
+const allStatements = ACCESS_LEVELS.flatMap((access) => Object.values(roleStatements(access, groups)).flat());
+
+describe("quoting", () => {
+    it("quotes identifiers and doubles embedded double quotes", () => {
+        expect(quoteIdent("app_owner")).toBe('"app_owner"');
+        expect(quoteIdent('a"; DROP TABLE x; --')).toBe('"a""; DROP TABLE x; --"');
+    });
+
+    it("quotes literals and doubles embedded single quotes", () => {
+        expect(quoteLiteral("o'brien")).toBe("'o''brien'");
+        expect(quoteLiteral("'; DROP ROLE postgres; --")).toBe("'''; DROP ROLE postgres; --'");
+    });
+
+    it("rejects empty identifiers and NUL bytes", () => {
+        expect(() => quoteIdent("")).toThrow("quoteIdent: an SQL identifier cannot be empty");
+        expect(() => quoteIdent("a\0b")).toThrow('quoteIdent: an SQL identifier cannot contain a NUL byte: "a\\u0000b"');
+        expect(() => quoteLiteral("a\0b")).toThrow('quoteLiteral: an SQL literal cannot contain a NUL byte: "a\\u0000b"');
+    });
+});
+
+describe("creation statements", () => {
+    it("make a LOGIN role that expires with its lease and joins the read-only group", () => {
+        expect(creationStatements("readonly", groups)).toEqual([
+            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "app_readonly"`,
+        ]);
+    });
+
+    it("join the read-write group for readwrite", () => {
+        expect(creationStatements("readwrite", groups)).toEqual([
+            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "app_readwrite"`,
+        ]);
+    });
+
+    it("switch owner sessions to the owner group so what they create belongs to the group", () => {
+        expect(creationStatements("owner", groups)).toEqual([
+            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "app_owner"`,
+            `ALTER ROLE "{{name}}" SET role = "app_owner"`,
+        ]);
+    });
+
+    it("quote hostile group names", () => {
+        expect(creationStatements("readonly", groupRoleNames('x"; DROP ROLE postgres; --'))[0]).toContain(`IN ROLE "x""; DROP ROLE postgres; --_readonly"`);
+    });
+});
+
+describe("every generated statement", () => {
+    it("grants no privileged role option and nothing per table", () => {
+        for (const statement of allStatements) {
+            expect(statement).not.toMatch(/(?<![A-Z_])(SUPERUSER|CREATEDB|CREATEROLE|REPLICATION|BYPASSRLS)(?![A-Z_])/i);
+            expect(statement).not.toMatch(/GRANT\s+[\w, ]+\s+ON\s/i);
+        }
+    });
+
+    it("is exactly one statement, with no DO block Vault could split", () => {
+        for (const statement of allStatements) {
+            expect(statement).not.toContain(";");
+            expect(statement).not.toContain("$$");
+        }
+    });
+});
+
+describe("revocation statements", () => {
+    const revocation = revocationStatements(groups);
+
+    it("end sessions, take membership, reassign, drop owned, then drop the role", () => {
+        expect(revocation).toEqual([
+            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_backend_pid()`,
+            `GRANT "{{name}}" TO CURRENT_USER`,
+            `REASSIGN OWNED BY "{{name}}" TO "app_owner"`,
+            `DROP OWNED BY "{{name}}"`,
+            `DROP ROLE IF EXISTS "{{name}}"`,
+        ]);
+    });
+
+    it("reassign before every DROP OWNED, in every role", () => {
+        for (const access of ACCESS_LEVELS) {
+            const statements = roleStatements(access, groups).revocation;
+            const reassign = statements.findIndex((statement) => statement.startsWith("REASSIGN OWNED"));
+            statements.forEach((statement, index) => {
+                if (statement.startsWith("DROP OWNED")) {
+                    expect(reassign).toBeGreaterThanOrEqual(0);
+                    expect(reassign).toBeLessThan(index);
+                }
+            });
+        }
+    });
+});
+
+describe("renew and rollback", () => {
+    it("renew moves VALID UNTIL to the new expiration", () => {
+        expect(renewStatements()).toEqual([`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`]);
+    });
+
+    it("rollback drops only the role", () => {
+        expect(rollbackStatements()).toEqual([`DROP ROLE IF EXISTS "{{name}}"`]);
+    });
+});
+
+describe("usernames", () => {
+    it("are v-<role>-<12 random>-<unix time>", () => {
+        expect(usernameTemplate()).toBe("v-{{.RoleName}}-{{random 12}}-{{unix_time}}");
+    });
+
+    it("fit Postgres' 63-character limit at the longest role name", () => {
+        const longest = usernameTemplate()
+            .replace("{{.RoleName}}", "r".repeat(MAX_ROLE_NAME_LENGTH))
+            .replace("{{random 12}}", "A".repeat(12))
+            .replace("{{unix_time}}", String(9_999_999_999));
+        expect(longest.length).toBe(POSTGRES_MAX_IDENTIFIER_LENGTH);
+        expect(MAX_ROLE_NAME_LENGTH).toBe(37);
+    });
+});
+
+describe("connection URL", () => {
+    it("keeps the credentials as templates and names the database", () => {
+        expect(connectionUrlTemplate("vault-pg-dev-postgres", 5432, "app")).toBe("postgresql://{{username}}:{{password}}@vault-pg-dev-postgres:5432/app?sslmode=disable");
+    });
+});
+
+describe("expired-user cleanup", () => {
+    it("finds engine users past VALID UNTIL", () => {
+        expect(expiredUsersQuery()).toBe(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' AND rolvaliduntil IS NOT NULL AND rolvaliduntil < now() ORDER BY rolname",
+        );
+    });
+
+    it("removes one in revocation order, quoting a hostile name", () => {
+        expect(dropExpiredUserStatements(`v-x"'; DROP ROLE postgres; --`, "app_owner")).toEqual([
+            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'v-x"''; DROP ROLE postgres; --' AND pid <> pg_backend_pid()`,
+            `GRANT "v-x""'; DROP ROLE postgres; --" TO CURRENT_USER`,
+            `REASSIGN OWNED BY "v-x""'; DROP ROLE postgres; --" TO "app_owner"`,
+            `DROP OWNED BY "v-x""'; DROP ROLE postgres; --"`,
+            `DROP ROLE IF EXISTS "v-x""'; DROP ROLE postgres; --"`,
+        ]);
+    });
+});
