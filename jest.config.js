@@ -5,6 +5,7 @@
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] };
 
 module.exports = {
+  reporters: ["default", "<rootDir>/test/helpers/summary-reporter.js"],
   projects: [
     { displayName: "unit", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { displayName: "live", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/live/**/*.test.ts"] },

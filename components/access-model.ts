@@ -108,12 +108,10 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
             ]),
         ) as Record<AccessLevel, postgresql.Role>;
 
-        const adminPassword = new random.RandomPassword(`${name}-vault-admin-password`, { length: 32, special: false }, { parent: this });
-        const admin = new postgresql.Role(
-            `${name}-vault-admin`,
-            { name: adminName, login: true, createRole: true, password: adminPassword.result },
-            { ...childOpts, additionalSecretOutputs: ["password"] },
+        const adminPassword = pulumi.secret(
+            new random.RandomPassword(`${name}-vault-admin-password`, { length: 32, special: false }, { parent: this }).result,
         );
+        const admin = new postgresql.Role(`${name}-vault-admin`, { name: adminName, login: true, createRole: true, password: adminPassword }, childOpts);
 
         // Catalog updates in parallel fail with "tuple concurrently updated": apply grants one after another.
         let previous: pulumi.CustomResource = admin;
@@ -148,7 +146,7 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
 
         this.database = database.name;
         this.vaultAdminUsername = pulumi.all([admin.name, previous.id]).apply(([adminRoleName]) => adminRoleName);
-        this.vaultAdminPassword = pulumi.secret(adminPassword.result);
+        this.vaultAdminPassword = adminPassword;
         this.registerOutputs({
             database: this.database,
             groupRoles: this.groupRoles,

@@ -54,13 +54,14 @@ export class PostgresServer extends pulumi.ComponentResource {
             args.networkName ?? new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "bridge" }, { parent: this }).name;
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         const password = new random.RandomPassword(`${name}-superuser-password`, { length: 32, special: false }, { parent: this });
+        const superuserPassword = pulumi.secret(password.result);
 
         const container = new docker.Container(
             name,
             {
                 name,
                 image: image.imageId,
-                envs: [pulumi.interpolate`POSTGRES_USER=${superuser}`, pulumi.interpolate`POSTGRES_PASSWORD=${password.result}`],
+                envs: [pulumi.interpolate`POSTGRES_USER=${superuser}`, pulumi.interpolate`POSTGRES_PASSWORD=${superuserPassword}`],
                 networksAdvanced: [{ name: networkName, aliases: [name] }],
                 ports: [{ internal: POSTGRES_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
                 volumes: [{ volumeName: volume.name, containerPath: args.dataMountPath ?? "/var/lib/postgresql" }],
@@ -86,7 +87,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         this.internalHost = container.name.apply((containerName) => containerName);
         this.internalPort = container.id.apply(() => POSTGRES_CONTAINER_PORT);
         this.superuser = pulumi.output(superuser);
-        this.superuserPassword = pulumi.secret(password.result);
+        this.superuserPassword = superuserPassword;
         this.networkName = pulumi.output(networkName);
         this.containerName = container.name;
         this.registerOutputs({

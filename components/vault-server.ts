@@ -63,7 +63,8 @@ export class VaultServer extends pulumi.ComponentResource {
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? settings.image, keepLocally: true }, { parent: this });
-        const rootToken = new random.RandomPassword(`${name}-root-token`, { length: 32, special: false }, { parent: this });
+        const rootTokenPassword = new random.RandomPassword(`${name}-root-token`, { length: 32, special: false }, { parent: this });
+        const rootToken = pulumi.secret(rootTokenPassword.result);
         const container = new docker.Container(
             name,
             {
@@ -71,7 +72,7 @@ export class VaultServer extends pulumi.ComponentResource {
                 image: image.imageId,
                 command: ["server", "-dev"],
                 envs: [
-                    pulumi.interpolate`${settings.rootTokenEnv}=${rootToken.result}`,
+                    pulumi.interpolate`${settings.rootTokenEnv}=${rootToken}`,
                     `${settings.listenAddressEnv}=0.0.0.0:${VAULT_CONTAINER_PORT}`,
                     // Dev mode does not lock memory; skipping setcap avoids needing IPC_LOCK.
                     "SKIP_SETCAP=true",
@@ -96,7 +97,7 @@ export class VaultServer extends pulumi.ComponentResource {
             .all([container.ports, hostPort, hostAddress])
             .apply(([ports, fallbackPort, address]) => `http://${address}:${ports?.[0]?.external ?? fallbackPort}`);
         this.internalAddress = pulumi.interpolate`http://${container.name}:${VAULT_CONTAINER_PORT}`;
-        this.rootToken = pulumi.secret(rootToken.result);
+        this.rootToken = rootToken;
         this.containerName = container.name;
         this.provider = new vault.Provider(`${name}-provider`, { address: this.address, token: this.rootToken }, { parent: this });
         this.registerOutputs({
