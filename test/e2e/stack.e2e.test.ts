@@ -6,14 +6,13 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { loginApp, readCreds } from "../helpers/app-client";
 import { REPO_ROOT } from "../helpers/pulumi-mocks";
-import { vaultRequest } from "../live/harness";
+import { freePort, vaultRequest } from "../live/harness";
 
 function missingTools(): string[] {
     const works = (command: string, args: string[]): boolean => {
@@ -25,17 +24,6 @@ function missingTools(): string[] {
         }
     };
     return [...(works("pulumi", ["version"]) ? [] : ["the pulumi CLI"]), ...(works("docker", ["info"]) ? [] : ["a running Docker daemon"])];
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolvePort, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolvePort(port));
-        });
-    });
 }
 
 const missing = missingTools();
