@@ -1,4 +1,8 @@
-import { byType, installMocks, isSecret, loadStackConfig, MockRecorder, resolve, TYPES } from "../helpers/pulumi-mocks";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { DEFAULTS, STACK_CONFIG_KEYS } from "../../components/validate";
+import { byType, installMocks, isSecret, loadStackConfig, MockRecorder, REPO_ROOT, resolve, TYPES } from "../helpers/pulumi-mocks";
 
 describe("the dev stack program", () => {
     let recorder: MockRecorder;
@@ -36,5 +40,48 @@ describe("the dev stack program", () => {
         expect(await isSecret(program.credsPaths)).toBe(false);
 
 
+    });
+
+    it("exports where to reach Vault and PostgreSQL and the group roles", async () => {
+        expect(await resolve(program.vaultAddress)).toBe("http://127.0.0.1:18200");
+        expect(await resolve(program.postgresAddress)).toBe("127.0.0.1:15432");
+        expect(await resolve(program.mountPath)).toBe("database");
+        expect(await resolve(program.database)).toBe("app");
+        expect(program.groupRoles).toEqual({ readonly: "app_readonly", readwrite: "app_readwrite", owner: "app_owner" });
+        expect(await resolve(program.apps)).toEqual({
+            web: { policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login" },
+            migrations: { policyName: "migrations-db", roleId: "mock-role-id-migrations", loginPath: "auth/approle/login" },
+            reports: { policyName: "reports-db", roleId: "mock-role-id-reports", loginPath: "auth/approle/login" },
+        });
+    });
+});
+
+describe("Pulumi.yaml", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        main: string;
+        backend: { url: string };
+        config: Record<string, { type: string; default?: unknown }>;
+    };
+
+    it("runs index.ts on a local file backend", () => {
+        expect(project.name).toBe("vault-pg");
+        expect(project.main).toBe("index.ts");
+        expect(project.backend.url).toMatch(/^file:\/\//);
+    });
+
+    it("declares the scalar config keys the program reads, with the defaults the components use", () => {
+        const scalarKeys = Object.entries(STACK_CONFIG_KEYS).filter(([, kind]) => kind !== "list").map(([key]) => key);
+        expect(Object.keys(project.config).sort()).toEqual(scalarKeys.sort());
+        expect(project.config.flavor.default).toBe(DEFAULTS.flavor);
+        expect(project.config.postgresImage.default).toBe(DEFAULTS.postgresImage);
+        expect(project.config.postgresHostPort.default).toBe(DEFAULTS.postgresHostPort);
+        expect(project.config.vaultHostPort.default).toBe(DEFAULTS.vaultHostPort);
+        expect(project.config.hostAddress.default).toBe(DEFAULTS.hostAddress);
+        expect(project.config.database.default).toBe(DEFAULTS.database);
+        expect(project.config.mountPath.default).toBe(DEFAULTS.mountPath);
+        expect(project.config.approlePath.default).toBe(DEFAULTS.approlePath);
+        expect(project.config.maxOpenConnections.default).toBe(DEFAULTS.maxOpenConnections);
+        expect(project.config.postgresHostPort.type).toBe("integer");
     });
 });
