@@ -225,7 +225,30 @@ export interface Violation {
     message: string;
 }
 
-/** Runs every policy over every resource, as the engine would; for tests that feed a whole stack through the pack. */
+/** Runs one policy on one resource the way the engine does; returns its violation messages. */
+export async function runPolicy(
+    policy: ResourceValidationPolicy,
+    resource: { type: string; name: string; props: Record<string, unknown> },
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
+    const messages: string[] = [];
+    const args = {
+        type: resource.type,
+        name: resource.name,
+        urn: `urn:pulumi:test::test::${resource.type}::${resource.name}`,
+        props: resource.props,
+        opts: {},
+        stackTags: new Map<string, string>(),
+        isType: () => false,
+        notApplicable: () => undefined,
+        getConfig: <T>() => ({ ...config }) as T,
+    } as unknown as ResourceValidationArgs;
+    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+    for (const validate of validations) await validate(args, (message) => messages.push(message));
+    return messages;
+}
+
+/** Runs every policy over every resource; for tests that feed a whole stack through the pack. */
 export async function validateResources(
     resources: { type: string; name: string; props: Record<string, unknown> }[],
     config: Partial<GuardrailConfig> = {},
@@ -233,20 +256,8 @@ export async function validateResources(
     const violations: Violation[] = [];
     for (const resource of resources) {
         for (const policy of allPolicies) {
-            const args = {
-                type: resource.type,
-                name: resource.name,
-                urn: `urn:pulumi:test::test::${resource.type}::${resource.name}`,
-                props: resource.props,
-                opts: {},
-                stackTags: new Map<string, string>(),
-                isType: () => false,
-                notApplicable: () => undefined,
-                getConfig: <T>() => ({ ...config }) as T,
-            } as unknown as ResourceValidationArgs;
-            const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
-            for (const validate of validations) {
-                await validate(args, (message) => violations.push({ policy: policy.name, resource: resource.name, message }));
+            for (const message of await runPolicy(policy, resource, config)) {
+                violations.push({ policy: policy.name, resource: resource.name, message });
             }
         }
     }

@@ -2,10 +2,10 @@
  * Each policy with a passing and a violating resource (one mutated prop per case), and the whole dev stack, run
  * under mocks, fed through the pack with zero violations.
  */
-import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy } from "@pulumi/policy";
 import { creationStatements, groupRoleNames, revocationStatements, renewStatements, appPolicy } from "../../components";
 import { installMocks, loadStackConfig, plain, resolve } from "../../test/helpers/pulumi-mocks";
-import { allPolicies, parsePolicyPaths, TYPES, validateResources } from "../rules";
+import { allPolicies, parsePolicyPaths, runPolicy, TYPES, validateResources } from "../rules";
 
 const groups = groupRoleNames("app");
 
@@ -16,23 +16,8 @@ function policy(name: string): ResourceValidationPolicy {
 }
 
 /** Runs one policy on one resource the way the engine does; returns the violation messages. */
-async function violations(name: string, type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<string[]> {
-    const found = policy(name);
-    const messages: string[] = [];
-    const args = {
-        type,
-        name: "subject",
-        urn: `urn:pulumi:dev::vault-pg::${type}::subject`,
-        props,
-        opts: {},
-        stackTags: new Map(),
-        isType: () => false,
-        notApplicable: () => undefined,
-        getConfig: () => ({ maxTtlCapSeconds: 86400, ...config }),
-    } as unknown as ResourceValidationArgs;
-    const validations = Array.isArray(found.validateResource) ? found.validateResource : [found.validateResource!];
-    for (const validate of validations) await validate(args, (message) => messages.push(message));
-    return messages;
+function violations(name: string, type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<string[]> {
+    return runPolicy(policy(name), { type, name: "subject", props }, config);
 }
 
 const goodRole = (): Record<string, unknown> => ({
