@@ -3,13 +3,15 @@
  * e2e (Automation API with the pulumi CLI and Docker; skipped with a note where they are missing).
  */
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] };
+// Compiling a suite and running a whole program under mocks takes seconds on a busy 2-core machine.
+const common = { testEnvironment: "node", transform: tsJest, testTimeout: 60000 };
 
 module.exports = {
   reporters: ["default", "<rootDir>/test/helpers/summary-reporter.js"],
   projects: [
-    { displayName: "unit", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
-    { displayName: "live", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/live/**/*.test.ts"] },
-    { displayName: "e2e", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
-    { displayName: "policies", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/policies/tests/**/*.test.ts"] },
+    { displayName: "unit", ...common, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    { displayName: "live", ...common, testMatch: ["<rootDir>/test/live/**/*.test.ts"] },
+    { displayName: "e2e", ...common, testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+    { displayName: "policies", ...common, testMatch: ["<rootDir>/policies/tests/**/*.test.ts"] },
   ],
 };

