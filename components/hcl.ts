@@ -2,12 +2,16 @@
  * Pure renderers for Vault ACL policies (HCL). No Pulumi here: tests call these directly.
  */
 
-/** Quotes an HCL string: escapes backslashes, double quotes and template sequences, rejects control characters. */
+/**
+ * Quotes a string for a Vault/OpenBao policy, which is parsed as HCL 1: escapes backslashes and double quotes, and
+ * writes the `$` of `${` as `\u0024` (HCL 1 has no `$${` escape, and a string cannot end inside an open `${`).
+ * `%{` means nothing in HCL 1 and stays as it is. Rejects control characters.
+ */
 export function hclString(value: string): string {
     if (/[\u0000-\u001f\u007f]/.test(value)) {
         throw new Error(`hclString: control characters are not allowed in a policy path: ${JSON.stringify(value)}`);
     }
-    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{");
+    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\u0024{");
     return `"${escaped}"`;
 }
 
