@@ -113,7 +113,8 @@ function isPulumiValue(value: unknown): boolean {
 
 const SAFE_NAME = /^[a-z][a-z0-9_-]*$/;
 const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
-const RESERVED_MOUNTS = ["sys", "auth", "cubbyhole", "identity"];
+// Vault refuses to mount a secrets engine at or under these.
+const RESERVED_MOUNTS = ["sys", "auth", "audit", "cubbyhole", "identity"];
 
 /** Longest application name: it becomes part of policy and AppRole role names. */
 export const MAX_APP_NAME_LENGTH = 48;

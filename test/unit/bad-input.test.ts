@@ -51,7 +51,7 @@ const CASES: [string, (c: Components) => unknown, string][] = [
     ["composite: mount path with a leading slash", (c) => new c.VaultPostgres("x", { mountPath: "/database", roles: [] }),
         "VaultPostgres x: mountPath = \"/database\": a mount path is one or more '/'-separated segments of lowercase letters, digits, '_' and '-'"],
     ["composite: mount at sys", (c) => new c.VaultPostgres("x", { mountPath: "sys", roles: [] }),
-        'VaultPostgres x: mountPath = "sys": a mount path may not start with a reserved Vault prefix (sys, auth, cubbyhole, identity)'],
+        'VaultPostgres x: mountPath = "sys": a mount path may not start with a reserved Vault prefix (sys, auth, audit, cubbyhole, identity)'],
     ["composite: database name with a quote", (c) => new c.VaultPostgres("x", { database: "app'; --", roles: [] }),
         "VaultPostgres x: database = \"app'; --\": an SQL name may contain only lowercase letters, digits and '_', not starting with a digit"],
     ["composite: unknown flavor", (c) => new c.VaultPostgres("x", { flavor: "consul" as never, roles: [] }), 'VaultPostgres x: flavor = "consul": unknown flavor; expected one of vault, openbao'],
