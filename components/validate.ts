@@ -18,8 +18,8 @@ export function invalid(where: string, field: string, value: unknown, problem: s
 }
 
 function show(value: unknown): string {
-    if (value === undefined) return "undefined";
-    const text = JSON.stringify(value);
+    // JSON would show NaN as null, and has no text for undefined, functions or bigints.
+    const text = typeof value === "number" || typeof value === "bigint" ? String(value) : (JSON.stringify(value) ?? String(value));
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -1,0 +1,350 @@
+/**
+ * Input validation and defaults, called directly: every bad value fails with a ValidationError whose whole message
+ * names where, the field and the value. The same checks seen through stack config and component constructors are in
+ * bad-input.test.ts.
+ */
+import {
+    checkFlavor,
+    checkImage,
+    checkMountPath,
+    checkPort,
+    checkPositiveInteger,
+    checkSafeName,
+    checkSqlName,
+    MAX_APP_NAME_LENGTH,
+    parseDuration,
+    readStackConfig,
+    resolveApps,
+    resolveRole,
+    resolveRoles,
+    ResolvedRoleSpec,
+    ValidationError,
+} from "../../components/validate";
+import { MAX_ROLE_NAME_LENGTH } from "../../components/sql";
+import { loadStackConfig } from "../helpers/pulumi-mocks";
+
+const W = "where";
+const SAFE_NAME_RULE = "a name may contain only lowercase letters, digits, '_' and '-', starting with a letter";
+const SQL_NAME_RULE = "an SQL name may contain only lowercase letters, digits and '_', not starting with a digit";
+const MOUNT_RULE = "a mount path is one or more '/'-separated segments of lowercase letters, digits, '_' and '-'";
+const RESERVED_RULE = "a mount path may not start with a reserved Vault prefix (sys, auth, audit, cubbyhole, identity)";
+const TTL_NUMBER_RULE = "a TTL must be a whole number of seconds greater than 0";
+const TTL_STRING_RULE = 'a TTL must look like 3600, "90s", "15m", "1h" or "7d" and be greater than 0';
+const PORT_RULE = "a port must be a whole number from 1 to 65535";
+
+/** Runs `run` and asserts it throws a ValidationError with exactly `message`. */
+function expectInvalid(run: () => unknown, message: string): void {
+    let thrown: unknown;
+    try {
+        run();
+    } catch (error) {
+        thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as Error).message).toBe(message);
+}
+
+describe("parseDuration", () => {
+    it.each([
+        ["90s", 90],
+        ["15m", 900],
+        ["1h", 3600],
+        ["7d", 604800],
+        ["3600", 3600],
+        [" 1h ", 3600],
+        [3600, 3600],
+    ])("reads %p as %d seconds", (value, seconds) => {
+        expect(parseDuration(W, "ttl", value)).toBe(seconds);
+    });
+
+    it.each([
+        [0, `${W}: ttl = 0: ${TTL_NUMBER_RULE}`],
+        [-5, `${W}: ttl = -5: ${TTL_NUMBER_RULE}`],
+        [1.5, `${W}: ttl = 1.5: ${TTL_NUMBER_RULE}`],
+        [NaN, `${W}: ttl = NaN: ${TTL_NUMBER_RULE}`],
+        ["0s", `${W}: ttl = "0s": ${TTL_STRING_RULE}`],
+        ["0", `${W}: ttl = "0": ${TTL_STRING_RULE}`],
+        ["-1h", `${W}: ttl = "-1h": ${TTL_STRING_RULE}`],
+        ["1.5h", `${W}: ttl = "1.5h": ${TTL_STRING_RULE}`],
+        ["1 hour", `${W}: ttl = "1 hour": ${TTL_STRING_RULE}`],
+        ["1w", `${W}: ttl = "1w": ${TTL_STRING_RULE}`],
+        ["", `${W}: ttl = "": ${TTL_STRING_RULE}`],
+        [true, `${W}: ttl = true: a TTL must be a number of seconds or a string like "1h"`],
+        [undefined, `${W}: ttl = undefined: a TTL must be a number of seconds or a string like "1h"`],
+        [() => 60, `${W}: ttl = () => 60: a TTL must be a number of seconds or a string like "1h"`],
+    ])("rejects %p", (value, message) => {
+        expectInvalid(() => parseDuration(W, "ttl", value), message);
+    });
+});
+
+describe("ports, images, flavors, counts", () => {
+    it("accepts ports 1 to 65535, nothing given, and values only known at deploy time", () => {
+        for (const port of [1, 5432, 65535, undefined, Promise.resolve(5432)]) expect(() => checkPort(W, "port", port)).not.toThrow();
+    });
+
+    it.each([
+        [0, "0"],
+        [70000, "70000"],
+        [1.5, "1.5"],
+        [-1, "-1"],
+        ["5432", '"5432"'],
+    ])("rejects port %j", (port, shown) => {
+        expectInvalid(() => checkPort(W, "hostPort", port), `${W}: hostPort = ${shown}: ${PORT_RULE}`);
+    });
+
+    it("accepts image references with registry, tag and digest", () => {
+        for (const image of ["postgres:18", "ghcr.io/org/postgres:17.2", "openbao/openbao@sha256:0123abcd", undefined]) {
+            expect(() => checkImage(W, "image", image)).not.toThrow();
+        }
+    });
+
+    it.each(["Postgres:18", "postgres 18", "", ":18", "postgres;rm"])("rejects image %j", (image) => {
+        expectInvalid(
+            () => checkImage(W, "image", image),
+            `${W}: image = ${JSON.stringify(image)}: an image must be a reference like "postgres:18" or "registry/name:tag"`,
+        );
+    });
+
+    it("defaults the flavor to vault and knows openbao", () => {
+        expect(checkFlavor(W, undefined)).toBe("vault");
+        expect(checkFlavor(W, "openbao")).toBe("openbao");
+    });
+
+    it.each(["consul", "Vault", ""])("rejects flavor %j", (flavor) => {
+        expectInvalid(() => checkFlavor(W, flavor), `${W}: flavor = ${JSON.stringify(flavor)}: unknown flavor; expected one of vault, openbao`);
+    });
+
+    it("bounds whole numbers", () => {
+        expect(checkPositiveInteger(W, "maxOpenConnections", 1000, 1000)).toBe(1000);
+        expectInvalid(() => checkPositiveInteger(W, "maxOpenConnections", 1001, 1000), `${W}: maxOpenConnections = 1001: must be a whole number from 1 to 1000`);
+        expectInvalid(() => checkPositiveInteger(W, "maxOpenConnections", 2.5, 1000), `${W}: maxOpenConnections = 2.5: must be a whole number from 1 to 1000`);
+    });
+});
+
+describe("names", () => {
+    it("accepts a safe name at exactly the longest role name", () => {
+        expect(checkSafeName(W, "name", "r".repeat(MAX_ROLE_NAME_LENGTH), MAX_ROLE_NAME_LENGTH)).toBe("r".repeat(MAX_ROLE_NAME_LENGTH));
+        expect(checkSafeName(W, "name", "read_only-2", MAX_ROLE_NAME_LENGTH)).toBe("read_only-2");
+    });
+
+    it.each([
+        ["a double quote", 'r"x', '"r\\"x"'],
+        ["a single quote", "o'brien", `"o'brien"`],
+        ["a breakout attempt", 'a"; DROP TABLE x; --', '"a\\"; DROP TABLE x; --"'],
+        ["a space", "read only", '"read only"'],
+        ["uppercase", "Reader", '"Reader"'],
+        ["a leading digit", "1reader", '"1reader"'],
+        ["a leading dash", "-reader", '"-reader"'],
+        ["a slash", "team/reader", '"team/reader"'],
+        ["a template", "{{name}}", '"{{name}}"'],
+    ])("rejects a name with %s", (_label, name, shown) => {
+        expectInvalid(() => checkSafeName(W, "name", name, MAX_ROLE_NAME_LENGTH), `${W}: name = ${shown}: ${SAFE_NAME_RULE}`);
+    });
+
+    it("rejects a role name one past MAX_ROLE_NAME_LENGTH, empty or missing names", () => {
+        const long = "r".repeat(MAX_ROLE_NAME_LENGTH + 1);
+        expectInvalid(() => checkSafeName(W, "name", long, MAX_ROLE_NAME_LENGTH), `${W}: name = "${long}": a name may be at most 37 characters long`);
+        expectInvalid(() => checkSafeName(W, "name", "", MAX_ROLE_NAME_LENGTH), `${W}: name = "": a name must be a non-empty string`);
+        expectInvalid(() => checkSafeName(W, "name", undefined, MAX_ROLE_NAME_LENGTH), `${W}: name = undefined: a name must be a non-empty string`);
+        expectInvalid(() => checkSafeName(W, "name", 7, MAX_ROLE_NAME_LENGTH), `${W}: name = 7: a name must be a non-empty string`);
+    });
+
+    it("shortens a long value in the message", () => {
+        const long = "a".repeat(100);
+        expectInvalid(() => checkSafeName(W, "name", long, MAX_APP_NAME_LENGTH), `${W}: name = "${"a".repeat(76)}...: a name may be at most 48 characters long`);
+    });
+
+    it("allows SQL names up to 63 characters of lowercase letters, digits and _", () => {
+        expect(checkSqlName(W, "database", "a".repeat(63))).toBe("a".repeat(63));
+        expect(checkSqlName(W, "database", "_shop2")).toBe("_shop2");
+        expectInvalid(() => checkSqlName(W, "database", "a".repeat(64)), `${W}: database = "${"a".repeat(64)}": an SQL name may be at most 63 characters long`);
+        expectInvalid(() => checkSqlName(W, "database", "my-db"), `${W}: database = "my-db": ${SQL_NAME_RULE}`);
+        expectInvalid(() => checkSqlName(W, "database", "2db"), `${W}: database = "2db": ${SQL_NAME_RULE}`);
+        expectInvalid(() => checkSqlName(W, "database", ""), `${W}: database = "": an SQL name must be a non-empty string`);
+    });
+});
+
+describe("mount paths", () => {
+    it.each(["database", "team/db", "team-a/db_1", "sysx", "auth-db"])("accepts %j", (path) => {
+        expect(checkMountPath(W, "mountPath", path)).toBe(path);
+    });
+
+    it.each(["/database", "database/", "team//db", "Database", "", "data base", "../sys"])("rejects the malformed %j", (path) => {
+        expectInvalid(() => checkMountPath(W, "mountPath", path), `${W}: mountPath = ${JSON.stringify(path)}: ${MOUNT_RULE}`);
+    });
+
+    it.each(["sys", "sys/x", "auth/x", "audit", "cubbyhole", "identity/db"])("rejects the reserved %j", (path) => {
+        expectInvalid(() => checkMountPath(W, "mountPath", path), `${W}: mountPath = ${JSON.stringify(path)}: ${RESERVED_RULE}`);
+    });
+});
+
+describe("roles", () => {
+    const spec = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+        name: "reader",
+        access: "readonly",
+        defaultTtl: "1h",
+        maxTtl: "1d",
+        ...overrides,
+    });
+
+    it("resolves TTLs to seconds and allows defaultTtl equal to maxTtl", () => {
+        expect(resolveRole(W, spec())).toEqual({ name: "reader", access: "readonly", defaultTtlSeconds: 3600, maxTtlSeconds: 86400 });
+        expect(resolveRole(W, spec({ defaultTtl: 600, maxTtl: "10m" }))).toMatchObject({ defaultTtlSeconds: 600, maxTtlSeconds: 600 });
+    });
+
+    it("rejects an unknown or missing access level", () => {
+        expectInvalid(() => resolveRole(W, spec({ access: "superuser" })), `${W} "reader": access = "superuser": unknown access level; expected one of readonly, readwrite, owner`);
+        expectInvalid(() => resolveRole(W, spec({ access: "ReadOnly" })), `${W} "reader": access = "ReadOnly": unknown access level; expected one of readonly, readwrite, owner`);
+        expectInvalid(() => resolveRole(W, spec({ access: undefined })), `${W} "reader": access = undefined: unknown access level; expected one of readonly, readwrite, owner`);
+    });
+
+    it("rejects defaultTtl over maxTtl, naming both", () => {
+        expectInvalid(() => resolveRole(W, spec({ defaultTtl: "2d" })), `${W} "reader": defaultTtl = "2d": must not exceed maxTtl ("1d" = 86400s)`);
+        expectInvalid(() => resolveRole(W, spec({ defaultTtl: 61, maxTtl: 60 })), `${W} "reader": defaultTtl = 61: must not exceed maxTtl (60 = 60s)`);
+    });
+
+    it("rejects bad TTLs on either field", () => {
+        expectInvalid(() => resolveRole(W, spec({ defaultTtl: 0 })), `${W} "reader": defaultTtl = 0: ${TTL_NUMBER_RULE}`);
+        expectInvalid(() => resolveRole(W, spec({ maxTtl: "forever" })), `${W} "reader": maxTtl = "forever": ${TTL_STRING_RULE}`);
+    });
+
+    it("rejects a role that is not an object", () => {
+        for (const [value, shown] of [[null, "null"], [["reader"], '["reader"]'], ["reader", '"reader"']] as const) {
+            expectInvalid(() => resolveRole(W, value), `${W}: role = ${shown}: a role must be an object { name, access, defaultTtl, maxTtl }`);
+        }
+    });
+
+    it("rejects duplicate role names, an empty list and a non-list", () => {
+        expectInvalid(() => resolveRoles(W, [spec(), spec({ access: "owner" })]), `${W}: roles = "reader": duplicate name`);
+        expectInvalid(() => resolveRoles(W, []), `${W}: roles = []: declare at least one role as a list of { name, access, defaultTtl, maxTtl }`);
+        expectInvalid(() => resolveRoles(W, spec()), `${W}: roles = {"name":"reader","access":"readonly","defaultTtl":"1h","maxTtl":"1d"}: declare at least one role as a list of { name, access, defaultTtl, maxTtl }`);
+    });
+
+    it("names the index of a bad role", () => {
+        expectInvalid(() => resolveRoles(W, [spec(), spec({ name: "Writer" })]), `${W} roles[1]: name = "Writer": ${SAFE_NAME_RULE}`);
+    });
+});
+
+describe("apps", () => {
+    const roles: ResolvedRoleSpec[] = [
+        { name: "reader", access: "readonly", defaultTtlSeconds: 3600, maxTtlSeconds: 7200 },
+        { name: "migrator", access: "owner", defaultTtlSeconds: 300, maxTtlSeconds: 86400 },
+    ];
+
+    it("defaults token TTLs: 1h, max the longest role max TTL, secret id 24h", () => {
+        expect(resolveApps(W, [{ name: "web", roles: ["reader", "migrator"] }], roles)).toEqual([
+            { name: "web", roles: ["reader", "migrator"], tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400, secretIdTtlSeconds: 86400 },
+        ]);
+        expect(resolveApps(W, [{ name: "cron", roles: ["reader"], tokenTtl: "3h", secretIdTtl: "10m" }], roles)).toEqual([
+            { name: "cron", roles: ["reader"], tokenTtlSeconds: 10800, tokenMaxTtlSeconds: 10800, secretIdTtlSeconds: 600 },
+        ]);
+        expect(resolveApps(W, undefined, roles)).toEqual([]);
+    });
+
+    it("rejects an app referencing an unknown role, listing the declared ones", () => {
+        expectInvalid(() => resolveApps(W, [{ name: "web", roles: ["admin"] }], roles), `${W} apps[0] "web": roles = "admin": unknown role; declared roles are reader, migrator`);
+        expectInvalid(() => resolveApps(W, [{ name: "web", roles: ["admin"] }], []), `${W} apps[0] "web": roles = "admin": unknown role; declared roles are (none)`);
+    });
+
+    it("rejects duplicate app names and a role listed twice", () => {
+        expectInvalid(() => resolveApps(W, [{ name: "web", roles: ["reader"] }, { name: "web", roles: ["migrator"] }], roles), `${W}: apps = "web": duplicate name`);
+        expectInvalid(() => resolveApps(W, [{ name: "web", roles: ["reader", "reader"] }], roles), `${W} apps[0] "web": roles = "reader": duplicate name`);
+    });
+
+    it("rejects apps that are not a list, not objects, or without roles", () => {
+        expectInvalid(() => resolveApps(W, { name: "web" }, roles), `${W}: apps = {"name":"web"}: apps must be a list of { name, roles }`);
+        expectInvalid(() => resolveApps(W, ["web"], roles), `${W} apps[0]: app = "web": an app must be an object { name, roles }`);
+        expectInvalid(() => resolveApps(W, [{ name: "web" }], roles), `${W} apps[0] "web": roles = undefined: an app needs a non-empty list of role names`);
+    });
+
+    it("rejects a token TTL over its max, and an app name over 48 characters", () => {
+        expectInvalid(() => resolveApps(W, [{ name: "web", roles: ["reader"], tokenTtl: "2h", tokenMaxTtl: "1h" }], roles), `${W} apps[0] "web": tokenTtl = "2h": must not exceed tokenMaxTtl (3600s)`);
+        const long = "a".repeat(MAX_APP_NAME_LENGTH + 1);
+        expectInvalid(() => resolveApps(W, [{ name: long, roles: ["reader"] }], roles), `${W} apps[0]: name = "${long}": a name may be at most 48 characters long`);
+    });
+});
+
+describe("readStackConfig", () => {
+    const WHERE = "stack config (vault-pg)";
+    const ROLES = JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }]);
+
+    it("reads the dev stack's Pulumi.dev.yaml into typed settings", () => {
+        expect(readStackConfig(loadStackConfig())).toStrictEqual({
+            flavor: "vault",
+            postgres: { image: undefined, hostPort: 15432, hostAddress: undefined },
+            vault: { image: undefined, hostPort: 18200, hostAddress: undefined },
+            database: "app",
+            mountPath: "database",
+            approlePath: undefined,
+            maxOpenConnections: undefined,
+            roles: [
+                { name: "readonly", access: "readonly", defaultTtl: "1h", maxTtl: "24h" },
+                { name: "readwrite", access: "readwrite", defaultTtl: "1h", maxTtl: "24h" },
+                { name: "owner", access: "owner", defaultTtl: "15m", maxTtl: "1h" },
+            ],
+            apps: [
+                { name: "web", roles: ["readonly", "readwrite"] },
+                { name: "migrations", roles: ["owner"] },
+                { name: "reports", roles: ["readonly"] },
+            ],
+        });
+    });
+
+    it("puts every key where the composite expects it", () => {
+        expect(
+            readStackConfig({
+                flavor: "openbao",
+                postgresImage: "postgres:17",
+                vaultImage: "openbao/openbao:2.3",
+                postgresHostPort: "25432",
+                vaultHostPort: " 28200 ",
+                hostAddress: "0.0.0.0",
+                database: "shop",
+                mountPath: "team/db",
+                approlePath: "apps",
+                maxOpenConnections: "8",
+                roles: ROLES,
+                apps: JSON.stringify([{ name: "web", roles: ["reader"] }]),
+                unused: undefined,
+            }),
+        ).toStrictEqual({
+            flavor: "openbao",
+            postgres: { image: "postgres:17", hostPort: 25432, hostAddress: "0.0.0.0" },
+            vault: { image: "openbao/openbao:2.3", hostPort: 28200, hostAddress: "0.0.0.0" },
+            database: "shop",
+            mountPath: "team/db",
+            approlePath: "apps",
+            maxOpenConnections: 8,
+            roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }],
+            apps: [{ name: "web", roles: ["reader"] }],
+        });
+    });
+
+    it("rejects an unknown key, listing the known ones", () => {
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresPort: "5432" }),
+            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
+        );
+    });
+
+    it.each(["15432.5", "1.5", "abc", "", "0x10"])("rejects the non-integer port %j", (port) => {
+        expectInvalid(() => readStackConfig({ roles: ROLES, postgresHostPort: port }), `${WHERE}: postgresHostPort = ${JSON.stringify(port)}: must be a whole number`);
+    });
+
+    it("rejects an integer port out of range", () => {
+        expectInvalid(() => readStackConfig({ roles: ROLES, vaultHostPort: "-1" }), `${WHERE}: vaultHostPort = -1: ${PORT_RULE}`);
+    });
+
+    it("rejects roles that are invalid JSON, a scalar, or not a list", () => {
+        expectInvalid(() => readStackConfig({ roles: "[{" }), `${WHERE}: roles = "[{": must be a list (YAML sequence)`);
+        expectInvalid(() => readStackConfig({ roles: "readonly" }), `${WHERE}: roles = "readonly": must be a list (YAML sequence)`);
+        expectInvalid(
+            () => readStackConfig({ roles: '{"name":"reader"}' }),
+            `${WHERE}: roles = {"name":"reader"}: declare at least one role as a list of { name, access, defaultTtl, maxTtl }`,
+        );
+    });
+
+    it("rejects apps that are invalid JSON", () => {
+        expectInvalid(() => readStackConfig({ roles: ROLES, apps: "web" }), `${WHERE}: apps = "web": must be a list (YAML sequence)`);
+    });
+});
