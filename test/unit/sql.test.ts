@@ -18,7 +18,11 @@ import {
 } from "../../components/sql";
 
 const groups = groupRoleNames("app");
-const allStatements = ACCESS_LEVELS.flatMap((access) => Object.values(roleStatements(access, groups)).flat());
+const allStatements = [
+    ...ACCESS_LEVELS.flatMap((access) => Object.values(roleStatements(access, groups)).flat()),
+    ...dropExpiredUserStatements("v-reader-abc-1700000000", "app_owner"),
+    expiredUsersQuery(),
+];
 
 describe("quoting", () => {
     it("quotes identifiers and doubles embedded double quotes", () => {
@@ -31,10 +35,20 @@ describe("quoting", () => {
         expect(quoteLiteral("'; DROP ROLE postgres; --")).toBe("'''; DROP ROLE postgres; --'");
     });
 
+    it("quotes an empty literal, which is a valid SQL string", () => {
+        expect(quoteLiteral("")).toBe("''");
+    });
+
     it("rejects empty identifiers and NUL bytes", () => {
         expect(() => quoteIdent("")).toThrow("quoteIdent: an SQL identifier cannot be empty");
         expect(() => quoteIdent("a\0b")).toThrow('quoteIdent: an SQL identifier cannot contain a NUL byte: "a\\u0000b"');
         expect(() => quoteLiteral("a\0b")).toThrow('quoteLiteral: an SQL literal cannot contain a NUL byte: "a\\u0000b"');
+    });
+});
+
+describe("group role names", () => {
+    it("are <prefix>_readonly, <prefix>_readwrite and <prefix>_owner", () => {
+        expect(groupRoleNames("shop")).toEqual({ readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" });
     });
 });
 
@@ -75,6 +89,7 @@ describe("every generated statement", () => {
         for (const statement of allStatements) {
             expect(statement).not.toContain(";");
             expect(statement).not.toContain("$$");
+            expect(statement).not.toMatch(/^\s*DO\b/i);
         }
     });
 });
@@ -90,6 +105,19 @@ describe("revocation statements", () => {
             `DROP OWNED BY "{{name}}"`,
             `DROP ROLE IF EXISTS "{{name}}"`,
         ]);
+    });
+
+    it("end sessions first and drop the role last, in every role and in expired-user cleanup", () => {
+        const sequences = [...ACCESS_LEVELS.map((access) => roleStatements(access, groups).revocation), dropExpiredUserStatements("v-x", "app_owner")];
+        for (const statements of sequences) {
+            expect(statements[0]).toMatch(/^SELECT pg_terminate_backend\(pid, 5000\) FROM pg_stat_activity WHERE usename = /);
+            expect(statements[statements.length - 1]).toMatch(/^DROP ROLE IF EXISTS /);
+            expect(statements.filter((statement) => statement.startsWith("DROP ROLE"))).toHaveLength(1);
+        }
+    });
+
+    it("hand what the user owns to the owner group, quoted", () => {
+        expect(revocationStatements(groupRoleNames('x"y'))[2]).toBe(`REASSIGN OWNED BY "{{name}}" TO "x""y_owner"`);
     });
 
     it("reassign before every DROP OWNED, in every role", () => {
@@ -126,14 +154,26 @@ describe("usernames", () => {
             .replace("{{.RoleName}}", "r".repeat(MAX_ROLE_NAME_LENGTH))
             .replace("{{random 12}}", "A".repeat(12))
             .replace("{{unix_time}}", String(9_999_999_999));
-        expect(longest.length).toBe(POSTGRES_MAX_IDENTIFIER_LENGTH);
+        expect(longest).toMatch(/^v-r{37}-A{12}-9999999999$/);
+        expect(longest.length).toBeLessThanOrEqual(POSTGRES_MAX_IDENTIFIER_LENGTH);
         expect(MAX_ROLE_NAME_LENGTH).toBe(37);
+    });
+
+    it("leave no room to spare: MAX_ROLE_NAME_LENGTH plus the template's own characters is 63", () => {
+        // Literal characters of the template, plus 12 random characters and a 10-digit unix time (until 2286).
+        const literal = usernameTemplate().replace(/\{\{[^}]*\}\}/g, "").length;
+        expect(literal).toBe(4);
+        expect(MAX_ROLE_NAME_LENGTH + literal + 12 + 10).toBe(POSTGRES_MAX_IDENTIFIER_LENGTH);
     });
 });
 
 describe("connection URL", () => {
     it("keeps the credentials as templates and names the database", () => {
         expect(connectionUrlTemplate("vault-pg-dev-postgres", 5432, "app")).toBe("postgresql://{{username}}:{{password}}@vault-pg-dev-postgres:5432/app?sslmode=disable");
+    });
+
+    it("escapes the database name so it cannot add URL parameters", () => {
+        expect(connectionUrlTemplate("pg", 15432, "a/b?sslmode=require&x")).toBe("postgresql://{{username}}:{{password}}@pg:15432/a%2Fb%3Fsslmode%3Drequire%26x?sslmode=disable");
     });
 });
 
