@@ -2,8 +2,8 @@
  * A `pg` pool that lives on dynamic credentials from a Vault (or OpenBao) database secrets engine.
  *
  * - logs in with AppRole and reads the creds path (both from the vault-pg stack outputs);
- * - renews the lease while Vault extends it; once a renewal comes back capped by the role's max TTL, or fails,
- *   it rotates: fetches new credentials, opens a new pool, sends new queries there, waits until the old pool has
+ * - renews the lease at half-life while Vault extends it; as soon as a renewal comes back capped by the role's max
+ *   TTL (at least half a lease before the end), or fails, it rotates: fetches new credentials, opens a new pool, sends new queries there, waits until the old pool has
  *   no query in flight, ends it, and revokes the old lease;
  * - retries Vault with exponential backoff, and reports every error that outlives the retries through `onError`
  *   and `status().lastError`: nothing is swallowed.
@@ -69,6 +69,7 @@ interface Lease {
     expiresAt: number;
     durationSeconds: number;
     final: boolean;
+    retiring: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTimeout(resolveTimer, ms));
@@ -181,7 +182,6 @@ export class DynamicCredentialPool {
             ),
         );
         const pool = new Pool({ ...this.options.pool, user: creds.data.username, password: creds.data.password });
-        pool.on("error", (error) => this.report(error)); // an idle client lost its connection; the pool replaces it
         const lease: Lease = {
             username: creds.data.username,
             leaseId: creds.lease_id,
@@ -189,7 +189,13 @@ export class DynamicCredentialPool {
             expiresAt: Date.now() + creds.lease_duration * 1000,
             durationSeconds: creds.lease_duration,
             final: !creds.renewable,
+            retiring: false,
         };
+        // An idle client lost its connection (the pool replaces it). Once the pool is retired, the revocation
+        // ending its last closing connections (SQLSTATE 57P01, admin shutdown) is expected, not an error.
+        pool.on("error", (error: Error & { code?: string }) => {
+            if (!(lease.retiring && error.code === "57P01")) this.report(error);
+        });
         try {
             await pool.query("SELECT 1");
         } catch (error) {
@@ -213,11 +219,9 @@ export class DynamicCredentialPool {
 
     private async tick(): Promise<void> {
         try {
-            if (this.current.final) {
-                await this.rotate();
-            } else {
-                await this.renew();
-            }
+            if (!this.current.final) await this.renew();
+            // A capped renewal leaves at least half a lease: rotating now, not at the margin, keeps that slack.
+            if (this.current.final) await this.rotate();
         } catch (error) {
             this.report(error as Error);
             // Retry soon, but never after the credentials expire.
@@ -255,6 +259,7 @@ export class DynamicCredentialPool {
 
     /** Waits until no query runs on the pool (or its credentials expire), ends it, then revokes its lease. */
     private async retire(lease: Lease): Promise<void> {
+        lease.retiring = true;
         while ((lease.pool.waitingCount > 0 || lease.pool.idleCount < lease.pool.totalCount) && Date.now() < lease.expiresAt) {
             await sleep(25);
         }
