@@ -1,0 +1,129 @@
+/**
+ * VaultPostgres alone under mocks, with OpenBao and non-default names: the shape of the whole graph (one root, every
+ * child parented and named after its parent), which provider each resource uses, and the dependencies that make
+ * Vault go before PostgreSQL on destroy. Per-child inputs are in components.test.ts.
+ */
+import { installMocks, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
+
+type Components = typeof import("../../components");
+
+describe("VaultPostgres graph", () => {
+    let recorder: MockRecorder;
+    let all: RecordedResource[];
+    let stack: InstanceType<Components["VaultPostgres"]>;
+
+    const named = (type: string, name: string): RecordedResource => {
+        const found = all.find((resource) => resource.type === type && resource.name === name);
+        if (!found) throw new Error(`no ${type} named ${name}`);
+        return found;
+    };
+    const byUrn = (urn: string): RecordedResource | undefined => all.find((resource) => resource.urn === urn);
+    const customDescendants = (root: RecordedResource): RecordedResource[] => {
+        const children = all.filter((resource) => resource.parent === root.urn);
+        return children.flatMap((child) => (child.custom ? [child, ...customDescendants(child)] : customDescendants(child)));
+    };
+
+    beforeAll(async () => {
+        recorder = await installMocks("test");
+        const c = await import("../../components");
+        stack = new c.VaultPostgres("bao", {
+            flavor: "openbao",
+            vault: { hostPort: 28200 },
+            postgres: { hostPort: 25432 },
+            database: "shop",
+            mountPath: "team/db",
+            roles: [
+                { name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" },
+                { name: "writer", access: "readwrite", defaultTtl: "1h", maxTtl: "1d" },
+                { name: "migrator", access: "owner", defaultTtl: "5m", maxTtl: "1h" },
+            ],
+            apps: [
+                { name: "web", roles: ["reader", "writer"] },
+                { name: "deploy", roles: ["migrator"] },
+            ],
+        });
+        await Promise.all([resolve(stack.apps), resolve(stack.credsPaths)]);
+        all = await recorder.settle();
+    });
+
+    it("has one root, the composite; every other resource has a recorded component as parent", () => {
+        const roots = all.filter((resource) => resource.parent === "");
+        expect(roots.map((resource) => [resource.type, resource.name])).toEqual([["vault-pg:index:VaultPostgres", "bao"]]);
+        for (const resource of all.filter((entry) => entry.parent !== "")) {
+            expect(byUrn(resource.parent)?.type).toMatch(/^vault-pg:/);
+        }
+    });
+
+    it("names every child after its parent, so two composites never collide", () => {
+        for (const resource of all.filter((entry) => entry.parent !== "")) {
+            const parentName = byUrn(resource.parent)!.name;
+            expect(resource.name === parentName || resource.name.startsWith(`${parentName}-`)).toBe(true);
+        }
+    });
+
+    it("sends every Vault resource through the VaultServer's provider, built from the published port", () => {
+        const provider = named(TYPES.vaultProvider, "bao-vault-provider");
+        expect(provider.parent).toBe(named("vault-pg:vault:VaultServer", "bao-vault").urn);
+        expect(plain(provider.inputs)).toMatchObject({ address: "http://127.0.0.1:28200" });
+        const vaultResources = all.filter((resource) => resource.type.startsWith("vault:"));
+        // mount, connection, 3 roles, auth backend, 2 x (policy, approle role)
+        expect(vaultResources).toHaveLength(10);
+        for (const resource of vaultResources) expect(providerUrn(resource.provider)).toBe(provider.urn);
+    });
+
+    it("sends every PostgreSQL resource through the access model's provider, to the published port", () => {
+        const provider = named(TYPES.pgProvider, "bao-access-provider");
+        expect(plain(provider.inputs)).toMatchObject({ host: "127.0.0.1", port: "25432", username: "postgres", database: "postgres" });
+        const pgResources = all.filter((resource) => resource.type.startsWith("postgresql:"));
+        expect(pgResources.length).toBeGreaterThan(0);
+        for (const resource of pgResources) expect(providerUrn(resource.provider)).toBe(provider.urn);
+    });
+
+    it("runs OpenBao when asked", () => {
+        expect(plain(named(TYPES.image, "bao-vault-image").inputs)).toMatchObject({ name: "openbao/openbao:2.4" });
+        const envs = plain<string[]>(named(TYPES.container, "bao-vault").inputs.envs);
+        expect(envs.map((env) => env.split("=")[0])).toEqual(["BAO_DEV_ROOT_TOKEN_ID", "BAO_DEV_LISTEN_ADDRESS", "SKIP_SETCAP"]);
+    });
+
+    it("puts the mount and the connection after every PostgreSQL resource and the container, so they go first on destroy", () => {
+        const postgresSide = [
+            ...customDescendants(named("vault-pg:postgres:PostgresAccessModel", "bao-access")).filter((resource) => resource.type.startsWith("postgresql:")),
+            named(TYPES.container, "bao-postgres"),
+        ];
+        expect(postgresSide.length).toBeGreaterThan(20);
+        for (const resource of [named(TYPES.mount, "bao-engine-mount"), named(TYPES.connection, "bao-engine-connection")]) {
+            expect(resource.dependencies).toEqual(expect.arrayContaining(postgresSide.map((entry) => entry.urn)));
+        }
+    });
+
+    it("puts every role after the connection, and the Vault provider after the Vault container", () => {
+        const connection = named(TYPES.connection, "bao-engine-connection").urn;
+        for (const role of all.filter((resource) => resource.type === TYPES.role)) expect(role.dependencies).toContain(connection);
+        // Through the provider, whose address resolves once the container is healthy.
+        expect(named(TYPES.vaultProvider, "bao-vault-provider").dependencies).toContain(named(TYPES.container, "bao-vault").urn);
+    });
+
+    it("connects Vault to PostgreSQL over the shared network by container name", () => {
+        const postgresContainer = plain<{ networksAdvanced: { name: string }[] }>(named(TYPES.container, "bao-postgres").inputs);
+        const vaultContainer = plain<{ networksAdvanced: { name: string }[] }>(named(TYPES.container, "bao-vault").inputs);
+        expect(vaultContainer.networksAdvanced[0].name).toBe("bao-postgres-network");
+        expect(postgresContainer.networksAdvanced[0].name).toBe("bao-postgres-network");
+        expect(plain<{ postgresql: { connectionUrl: string } }>(named(TYPES.connection, "bao-engine-connection").inputs).postgresql.connectionUrl).toBe(
+            "postgresql://{{username}}:{{password}}@bao-postgres:5432/shop?sslmode=disable",
+        );
+    });
+
+    it("outputs creds paths under its mount and each app's login", async () => {
+        expect(await resolve(stack.credsPaths)).toEqual({
+            reader: "team/db/creds/reader",
+            writer: "team/db/creds/writer",
+            migrator: "team/db/creds/migrator",
+        });
+        expect(await resolve(stack.apps)).toEqual({
+            web: { policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login" },
+            deploy: { policyName: "deploy-db", roleId: "mock-role-id-deploy", loginPath: "auth/approle/login" },
+        });
+        expect(stack.groupRoles).toEqual({ readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" });
+        expect(stack.vault.flavor).toBe("openbao");
+    });
+});
