@@ -38,12 +38,11 @@ describe("the dev stack program", () => {
         expect(await isSecret(program.postgresSuperuserPassword)).toBe(true);
         expect(await isSecret(program.vaultAdminPassword)).toBe(true);
         expect(await isSecret(program.credsPaths)).toBe(false);
-
-
     });
 
     it("exports where to reach Vault and PostgreSQL and the group roles", async () => {
         expect(await resolve(program.vaultAddress)).toBe("http://127.0.0.1:18200");
+        expect(program.vaultFlavor).toBe("vault");
         expect(await resolve(program.postgresAddress)).toBe("127.0.0.1:15432");
         expect(await resolve(program.mountPath)).toBe("database");
         expect(await resolve(program.database)).toBe("app");
@@ -61,7 +60,7 @@ describe("Pulumi.yaml", () => {
         name: string;
         main: string;
         backend: { url: string };
-        config: Record<string, { type: string; default?: unknown }>;
+        config: Record<string, { type: string; default?: unknown; description?: string }>;
     };
 
     it("runs index.ts on a local file backend", () => {
@@ -83,5 +82,17 @@ describe("Pulumi.yaml", () => {
         expect(project.config.approlePath.default).toBe(DEFAULTS.approlePath);
         expect(project.config.maxOpenConnections.default).toBe(DEFAULTS.maxOpenConnections);
         expect(project.config.postgresHostPort.type).toBe("integer");
+    });
+
+    it("gives each key the type readStackConfig reads it as", () => {
+        for (const [key, declared] of Object.entries(project.config)) {
+            expect([key, declared.type]).toEqual([key, STACK_CONFIG_KEYS[key as keyof typeof STACK_CONFIG_KEYS]]);
+        }
+    });
+
+    it("leaves the Vault image to the flavor, and names both flavor defaults", () => {
+        expect(project.config.vaultImage.default).toBeUndefined();
+        expect(project.config.vaultImage.description).toContain(DEFAULTS.vaultImages.vault);
+        expect(project.config.vaultImage.description).toContain(DEFAULTS.vaultImages.openbao);
     });
 });

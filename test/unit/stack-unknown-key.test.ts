@@ -1,0 +1,14 @@
+/** A key the program does not know (here a typo of mountPath) stops the stack at start instead of falling back to a default. */
+import { installMocks, loadStackConfig } from "../helpers/pulumi-mocks";
+
+describe("the dev stack program with an unknown config key", () => {
+    it("fails naming the key, its value and the known keys, and registers nothing", async () => {
+        const recorder = await installMocks("dev", { ...loadStackConfig(), mountpath: "team/db" });
+        await expect(import("../../index")).rejects.toThrow(
+            new Error(
+                'stack config (vault-pg): mountpath = "team/db": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps',
+            ),
+        );
+        expect(await recorder.settle()).toEqual([]);
+    });
+});
