@@ -3,7 +3,7 @@
  * child parented and named after its parent), which provider each resource uses, and the dependencies that make
  * Vault go before PostgreSQL on destroy. Per-child inputs are in components.test.ts.
  */
-import { installMocks, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
+import { findResource, installMocks, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
 type Components = typeof import("../../components");
 
@@ -12,11 +12,7 @@ describe("VaultPostgres graph", () => {
     let all: RecordedResource[];
     let stack: InstanceType<Components["VaultPostgres"]>;
 
-    const named = (type: string, name: string): RecordedResource => {
-        const found = all.find((resource) => resource.type === type && resource.name === name);
-        if (!found) throw new Error(`no ${type} named ${name}`);
-        return found;
-    };
+    const named = (type: string, name: string): RecordedResource => findResource(all, type, name);
     const byUrn = (urn: string): RecordedResource | undefined => all.find((resource) => resource.urn === urn);
     const customDescendants = (root: RecordedResource): RecordedResource[] => {
         const children = all.filter((resource) => resource.parent === root.urn);

@@ -5,7 +5,7 @@
  */
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
-import { installMocks, isSecretInput, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
+import { findResource, installMocks, isSecretInput, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
 type Components = typeof import("../../components");
 
@@ -20,11 +20,7 @@ describe("Vault components on their own", () => {
     let web: InstanceType<Components["AppAccess"]>;
     let cron: InstanceType<Components["AppAccess"]>;
 
-    const named = (type: string, name: string): RecordedResource => {
-        const found = all.find((resource) => resource.type === type && resource.name === name);
-        if (!found) throw new Error(`no ${type} named ${name}`);
-        return found;
-    };
+    const named = (type: string, name: string): RecordedResource => findResource(all, type, name);
     const inputs = <T = Record<string, unknown>>(type: string, name: string): T => plain<T>(named(type, name).inputs);
     const groups = { readonly: "orders_readonly", readwrite: "orders_readwrite", owner: "orders_owner" };
 
