@@ -2,7 +2,14 @@
  * The guardrails, as plain policy objects (no PolicyPack here, so tests can import them without starting a server).
  * Each violation message says what is wrong and how to fix it.
  */
-import { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import {
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+} from "@pulumi/policy";
 
 export const TYPES = {
     role: "vault:database/secretBackendRole:SecretBackendRole",
@@ -16,6 +23,18 @@ export interface GuardrailConfig {
     maxTtlCapSeconds: number;
 }
 export const DEFAULT_MAX_TTL_CAP_SECONDS = 86400;
+
+/** Config schema of `db-role-bounded-ttl`, the one policy with settings (`--policy-pack-config`). */
+export const configSchema: PolicyConfigSchema = {
+    properties: {
+        maxTtlCapSeconds: {
+            type: "integer",
+            minimum: 1,
+            default: DEFAULT_MAX_TTL_CAP_SECONDS,
+            description: "The longest maxTtl, in seconds, a database role may have",
+        },
+    },
+};
 
 const enforcementLevel: EnforcementLevel = "mandatory";
 
@@ -34,13 +53,13 @@ export function checkGuardrailConfig(config: Record<string, unknown>): Guardrail
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pure checks: each returns the violation messages for one resource's props.
+// SQL statements: each check returns the violation messages for one resource's props.
 // ---------------------------------------------------------------------------------------------------------------
 
 const PRIVILEGED_ROLE_OPTIONS = ["SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS"];
 
 /** Vault splits statements on `;`: check them the way Vault runs them. */
-export function splitStatements(statements: unknown): string[] {
+function splitStatements(statements: unknown): string[] {
     if (!Array.isArray(statements)) return [];
     return statements
         .flatMap((statement) => String(statement).split(";"))
@@ -48,19 +67,50 @@ export function splitStatements(statements: unknown): string[] {
         .filter((statement) => statement.length > 0);
 }
 
-/** Removes quoted strings and identifiers, so `'{{password}}'` or `"SUPERUSER-ish"` cannot trip a keyword. */
-function withoutQuoted(sql: string): string {
-    return sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""');
+/**
+ * Blanks out double-quoted identifiers, so a role named `"replication"` cannot trip a keyword. String literals stay:
+ * they can hold SQL that runs (`EXECUTE 'ALTER ROLE ... SUPERUSER'`), and Vault's own are only `{{password}}` and
+ * `{{expiration}}`.
+ */
+function withoutIdentifiers(sql: string): string {
+    let out = "";
+    let state: "code" | "string" | "identifier" = "code";
+    for (let i = 0; i < sql.length; i++) {
+        const char = sql[i];
+        if (state === "code") {
+            if (char === '"') {
+                state = "identifier";
+                out += '""';
+                continue;
+            }
+            if (char === "'") state = "string";
+            out += char;
+        } else if (state === "string") {
+            out += char;
+            if (char === "'") {
+                if (sql[i + 1] === "'") out += sql[++i];
+                else state = "code";
+            }
+        } else if (char === '"') {
+            if (sql[i + 1] === '"') i++;
+            else state = "code";
+        }
+    }
+    return out;
 }
 
-export function checkCreationStatements(props: Record<string, unknown>): string[] {
+/** `word` as a whole keyword: NOSUPERUSER or SUPERUSER_X do not count. */
+function hasKeyword(sql: string, word: string): boolean {
+    return new RegExp(`(?<![A-Za-z0-9_$])${word}(?![A-Za-z0-9_$])`, "i").test(sql);
+}
+
+function checkCreationStatements(props: Record<string, unknown>): string[] {
     const statements = splitStatements(props.creationStatements);
     const messages: string[] = [];
     for (const statement of statements) {
-        const bare = withoutQuoted(statement);
+        const code = withoutIdentifiers(statement);
         for (const option of PRIVILEGED_ROLE_OPTIONS) {
-            // A whole word: NOSUPERUSER and friends are fine.
-            if (new RegExp(`(?<![A-Za-z_])${option}(?![A-Za-z_])`, "i").test(bare)) {
+            if (hasKeyword(code, option)) {
                 messages.push(
                     `creation statement grants ${option}: "${statement}". ` +
                         `Remove ${option}; give credentials their privileges by membership in a NOLOGIN group role (CREATE ROLE ... IN ROLE <group>).`,
@@ -77,7 +127,7 @@ export function checkCreationStatements(props: Record<string, unknown>): string[
     return messages;
 }
 
-export function checkRevocationStatements(props: Record<string, unknown>): string[] {
+function checkRevocationStatements(props: Record<string, unknown>): string[] {
     const statements = splitStatements(props.revocationStatements);
     if (statements.length === 0) {
         return [
@@ -85,25 +135,33 @@ export function checkRevocationStatements(props: Record<string, unknown>): strin
                 "Add revocation statements: REASSIGN OWNED BY \"{{name}}\" TO <owner group>, DROP OWNED BY \"{{name}}\", DROP ROLE \"{{name}}\".",
         ];
     }
-    const firstReassign = statements.findIndex((statement) => /REASSIGN\s+OWNED/i.test(statement));
+    // A DROP OWNED is safe only after a REASSIGN OWNED: in an earlier statement, or earlier in the same one.
     const messages: string[] = [];
-    statements.forEach((statement, index) => {
-        if (/DROP\s+OWNED/i.test(statement) && (firstReassign < 0 || firstReassign > index)) {
+    let reassigned = false;
+    for (const statement of statements) {
+        const code = withoutIdentifiers(statement);
+        const reassignAt = code.search(/(?<![A-Za-z0-9_$])REASSIGN\s+OWNED(?![A-Za-z0-9_$])/i);
+        const dropAt = code.search(/(?<![A-Za-z0-9_$])DROP\s+OWNED(?![A-Za-z0-9_$])/i);
+        if (dropAt >= 0 && !reassigned && (reassignAt < 0 || reassignAt > dropAt)) {
             messages.push(
                 `revocation runs "${statement}" before any REASSIGN OWNED: it would delete every table the user created. ` +
                     "Put REASSIGN OWNED BY \"{{name}}\" TO <owner group> before DROP OWNED.",
             );
         }
-    });
+        reassigned ||= reassignAt >= 0;
+    }
     return messages;
 }
 
-export function checkTtls(props: Record<string, unknown>, config: GuardrailConfig): string[] {
+function checkTtls(props: Record<string, unknown>, config: GuardrailConfig): string[] {
     const defaultTtl = Number(props.defaultTtl ?? 0);
     const maxTtl = Number(props.maxTtl ?? 0);
     const cap = config.maxTtlCapSeconds;
     if (!(defaultTtl > 0) || !(maxTtl > 0)) {
-        return [`defaultTtl (${props.defaultTtl ?? "unset"}) and maxTtl (${props.maxTtl ?? "unset"}) must both be set above 0, or the mount's defaults (up to 32 days) apply. Set both explicitly, maxTtl at most ${cap}s.`];
+        return [
+            `defaultTtl (${props.defaultTtl ?? "unset"}) and maxTtl (${props.maxTtl ?? "unset"}) must both be set above 0, or the mount's defaults (up to 32 days) apply. ` +
+                `Set both explicitly, maxTtl at most ${cap}s.`,
+        ];
     }
     const messages: string[] = [];
     if (defaultTtl > maxTtl) {
@@ -115,59 +173,201 @@ export function checkTtls(props: Record<string, unknown>, config: GuardrailConfi
     return messages;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Vault policies
+// ---------------------------------------------------------------------------------------------------------------
+
 /** One `path "..." { capabilities = [...] }` block of a Vault policy. */
 export interface PolicyPathRule {
     path: string;
     capabilities: string[];
 }
 
-/** Reads the path blocks of an HCL policy (comments ignored). Enough for the policies Vault accepts in practice. */
-export function parsePolicyPaths(hcl: string): PolicyPathRule[] {
-    const text = hcl.replace(/(^|[^:"])(#|\/\/)[^\n]*/g, "$1");
+interface HclToken {
+    kind: "string" | "word" | "punct";
+    text: string;
+}
+
+const HCL_ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\" };
+
+/** Tokens of an HCL 1 document: strings (unescaped), bare words and single punctuation; comments dropped. */
+function tokenizeHcl(text: string): HclToken[] {
+    const tokens: HclToken[] = [];
+    let i = 0;
+    while (i < text.length) {
+        const char = text[i];
+        if (/\s/.test(char)) {
+            i++;
+        } else if (char === "#" || text.startsWith("//", i)) {
+            const end = text.indexOf("\n", i);
+            i = end < 0 ? text.length : end;
+        } else if (text.startsWith("/*", i)) {
+            const end = text.indexOf("*/", i + 2);
+            if (end < 0) throw new Error("unterminated /* comment");
+            i = end + 2;
+        } else if (char === '"') {
+            let value = "";
+            for (i++; i < text.length && text[i] !== '"'; i++) {
+                if (text[i] === "\n") throw new Error("unterminated string");
+                if (text[i] !== "\\") {
+                    value += text[i];
+                } else if (text[i + 1] === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+                    value += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+                    i += 5;
+                } else {
+                    value += HCL_ESCAPES[text[i + 1]] ?? text[i + 1] ?? "";
+                    i++;
+                }
+            }
+            if (i >= text.length) throw new Error("unterminated string");
+            tokens.push({ kind: "string", text: value });
+            i++;
+        } else if (/[A-Za-z0-9_.-]/.test(char)) {
+            const word = /^[A-Za-z0-9_.-]+/.exec(text.slice(i))![0];
+            tokens.push({ kind: "word", text: word });
+            i += word.length;
+        } else {
+            tokens.push({ kind: "punct", text: char });
+            i++;
+        }
+    }
+    return tokens;
+}
+
+/** Reads `{ ... }` starting at tokens[start] (which must be `{`); returns the tokens inside and the index after `}`. */
+function hclBlock(tokens: HclToken[], start: number): { body: HclToken[]; next: number } {
+    if (tokens[start]?.text !== "{" || tokens[start].kind !== "punct") throw new Error(`expected "{" after a path`);
+    let depth = 0;
+    for (let i = start; i < tokens.length; i++) {
+        if (tokens[i].kind !== "punct") continue;
+        if (tokens[i].text === "{") depth++;
+        if (tokens[i].text === "}" && --depth === 0) return { body: tokens.slice(start + 1, i), next: i + 1 };
+    }
+    throw new Error("unbalanced braces");
+}
+
+/** The `capabilities = [...]` list at the top level of a path block (nested blocks such as allowed_parameters skipped). */
+function hclCapabilities(body: HclToken[]): string[] {
+    const capabilities: string[] = [];
+    let depth = 0;
+    for (let i = 0; i < body.length; i++) {
+        const token = body[i];
+        if (token.kind === "punct" && (token.text === "{" || token.text === "[")) depth++;
+        if (token.kind === "punct" && (token.text === "}" || token.text === "]")) depth--;
+        const isKey = depth === 0 && (token.kind === "word" || token.kind === "string") && token.text === "capabilities";
+        if (isKey && body[i + 1]?.text === "=" && body[i + 2]?.text === "[") {
+            for (i += 3; i < body.length && !(body[i].kind === "punct" && body[i].text === "]"); i++) {
+                if (body[i].kind === "string" || body[i].kind === "word") capabilities.push(body[i].text.toLowerCase());
+            }
+        }
+    }
+    return capabilities;
+}
+
+function jsonPolicyPaths(text: string): PolicyPathRule[] {
+    const document = JSON.parse(text) as { path?: Record<string, { capabilities?: unknown }> };
+    return Object.entries(document.path ?? {}).map(([path, rule]) => ({
+        path,
+        capabilities: Array.isArray(rule?.capabilities) ? rule.capabilities.map((capability) => String(capability).toLowerCase()) : [],
+    }));
+}
+
+/**
+ * Reads the path rules of a Vault policy: HCL (`path "x" { capabilities = [...] }`, also `path = { "x" = {...} }`;
+ * `#`, `//` and `/* *\/` comments) or JSON. Throws on anything else: a policy holds nothing but path rules, and a
+ * guardrail that cannot read one must not pass it.
+ */
+export function parsePolicyPaths(policy: string): PolicyPathRule[] {
+    if (policy.trim().startsWith("{")) return jsonPolicyPaths(policy);
+    const tokens = tokenizeHcl(policy);
     const rules: PolicyPathRule[] = [];
-    const block = /path\s+"((?:[^"\\]|\\.)*)"\s*\{([^}]*)\}/g;
-    for (let match = block.exec(text); match; match = block.exec(text)) {
-        const capabilities = /capabilities\s*=\s*\[([^\]]*)\]/.exec(match[2]);
-        rules.push({
-            path: match[1],
-            capabilities: capabilities ? [...capabilities[1].matchAll(/"([^"]*)"/g)].map((capability) => capability[1].toLowerCase()) : [],
-        });
+    let i = 0;
+    while (i < tokens.length) {
+        if (tokens[i].kind !== "word" || tokens[i].text !== "path") {
+            throw new Error(`unexpected ${JSON.stringify(tokens[i].text)} where a path block should start`);
+        }
+        i++;
+        if (tokens[i]?.kind === "string") {
+            // path "x" { ... }  or  path "x" = { ... }
+            const path = tokens[i].text;
+            i += tokens[i + 1]?.text === "=" ? 2 : 1;
+            const { body, next } = hclBlock(tokens, i);
+            rules.push({ path, capabilities: hclCapabilities(body) });
+            i = next;
+        } else {
+            // path = { "x" = { ... } "y" = { ... } }
+            if (tokens[i]?.text === "=") i++;
+            const { body, next } = hclBlock(tokens, i);
+            for (let j = 0; j < body.length; ) {
+                if (body[j].kind !== "string") throw new Error(`expected a quoted path, found ${JSON.stringify(body[j].text)}`);
+                const path = body[j].text;
+                j += body[j + 1]?.text === "=" ? 2 : 1;
+                const inner = hclBlock(body, j);
+                rules.push({ path, capabilities: hclCapabilities(inner.body) });
+                j = inner.next;
+                if (body[j]?.text === ",") j++;
+            }
+            i = next;
+        }
     }
     return rules;
 }
 
-const WRITE_CAPABILITIES = ["create", "update", "patch", "delete", "sudo"];
-/** Wildcards that act on one lease at a time: an app renewing or revoking its own leases by id. */
-const LEASE_PATHS = /^sys\/leases\/(renew|revoke)\/[^*+]+\/\*$/;
+/** Capabilities a wildcard path may grant: it can reach paths nobody reviewed, so reading is all. */
+const WILDCARD_CAPABILITIES = ["read", "list", "deny"];
+/** The one write on wildcard paths: renewing or revoking leases of one named role, by lease id. */
+const ROLE_LEASES = /^sys\/leases\/(renew|revoke)\/[^*+]+\/creds\/[^/*+]+\/\*$/;
 
-export function checkVaultPolicy(props: Record<string, unknown>): string[] {
+function checkVaultPolicy(props: Record<string, unknown>): string[] {
+    let rules: PolicyPathRule[];
+    try {
+        rules = parsePolicyPaths(String(props.policy ?? ""));
+    } catch (error) {
+        return [
+            `the policy cannot be read (${(error as Error).message}), so its grants cannot be checked. ` +
+                'Write it as path "<path>" { capabilities = ["read"] } blocks, one per path.',
+        ];
+    }
     const messages: string[] = [];
-    for (const rule of parsePolicyPaths(String(props.policy ?? ""))) {
-        const literalPrefix = rule.path.split(/[*+]/)[0];
-        const isWildcard = literalPrefix !== rule.path;
+    for (const rule of rules) {
+        // deny overrides every other capability on the path: such a rule grants nothing.
+        if (rule.capabilities.includes("deny")) continue;
+        const fixedPart = rule.path.split(/[*+]/)[0];
+        const isWildcard = fixedPart !== rule.path;
+        const granted = JSON.stringify(rule.capabilities);
         if (rule.capabilities.includes("sudo")) {
             messages.push(`path "${rule.path}" grants sudo. Remove "sudo": applications never need root-protected endpoints.`);
         }
-        if (rule.path === "sys" || (isWildcard && ["sys", "sys/"].includes(literalPrefix))) {
-            messages.push(`path "${rule.path}" grants ${JSON.stringify(rule.capabilities)} on all of sys/. Grant the exact sys/ paths needed instead (for leases: sys/leases/renew/<mount>/creds/<role>/*).`);
+        if (rule.path === "sys" || rule.path === "sys/" || (isWildcard && "sys/".startsWith(fixedPart))) {
+            messages.push(
+                `path "${rule.path}" grants ${granted} on sys/ without naming an exact sys/ endpoint. ` +
+                    "Name the exact sys/ paths needed (for leases: sys/leases/renew/<mount>/creds/<role>/* and sys/leases/revoke/<mount>/creds/<role>/*).",
+            );
             continue;
         }
-        const broad = rule.capabilities.filter((capability) => WRITE_CAPABILITIES.includes(capability) || capability === "*");
-        const leaseOnly = LEASE_PATHS.test(rule.path) && broad.every((capability) => capability === "update");
-        if (isWildcard && broad.length > 0 && !leaseOnly) {
-            messages.push(`wildcard path "${rule.path}" grants ${JSON.stringify(broad)}. On a wildcard path grant only read or list (update only on sys/leases/renew|revoke/<prefix>/*), or name the exact paths.`);
+        const writes = rule.capabilities.filter((capability) => !WILDCARD_CAPABILITIES.includes(capability));
+        const roleLeases = ROLE_LEASES.test(rule.path) && writes.every((capability) => capability === "update");
+        if (isWildcard && writes.length > 0 && !roleLeases) {
+            messages.push(
+                `wildcard path "${rule.path}" grants ${JSON.stringify(writes)}. ` +
+                    "On a wildcard path grant only read or list (update only on sys/leases/renew|revoke/<mount>/creds/<role>/*), or name the exact paths.",
+            );
         }
     }
     return messages;
 }
 
-export function checkConnection(props: Record<string, unknown>): string[] {
+// ---------------------------------------------------------------------------------------------------------------
+// Connections and containers
+// ---------------------------------------------------------------------------------------------------------------
+
+function checkConnection(props: Record<string, unknown>): string[] {
     return props.verifyConnection === false
         ? ["verifyConnection is off: a wrong URL or password would only fail when an app asks for credentials. Remove verifyConnection: false (it defaults to true)."]
         : [];
 }
 
-export function checkContainer(props: Record<string, unknown>): string[] {
+function checkContainer(props: Record<string, unknown>): string[] {
     return props.privileged === true
         ? ["the container runs privileged: it could take over the Docker host. Remove privileged: true; add only the capabilities it needs."]
         : [];
@@ -182,41 +382,78 @@ function policyFor(
     description: string,
     type: string,
     check: (props: Record<string, unknown>, config: GuardrailConfig) => string[],
-    configSchema?: ResourceValidationPolicy["configSchema"],
+    schema?: PolicyConfigSchema,
 ): ResourceValidationPolicy {
     return {
         name,
         description,
         enforcementLevel,
-        configSchema,
+        configSchema: schema,
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
             if (args.type !== type) return;
-            const config = checkGuardrailConfig(configSchema ? args.getConfig<Record<string, unknown>>() : {});
+            const config = checkGuardrailConfig(schema ? args.getConfig<Record<string, unknown>>() : {});
             for (const message of check(args.props, config)) reportViolation(message);
         },
     };
 }
 
+export const dbRoleNoPrivilegedOptions = policyFor(
+    "db-role-no-privileged-options",
+    "Database role creation statements grant no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS, and set VALID UNTIL '{{expiration}}'.",
+    TYPES.role,
+    checkCreationStatements,
+);
+
+export const dbRoleSafeRevocation = policyFor(
+    "db-role-safe-revocation",
+    "Every database role has revocation statements, and DROP OWNED only after REASSIGN OWNED.",
+    TYPES.role,
+    checkRevocationStatements,
+);
+
+export const dbRoleBoundedTtl = policyFor(
+    "db-role-bounded-ttl",
+    "Database roles set defaultTtl <= maxTtl <= maxTtlCapSeconds (default 24h).",
+    TYPES.role,
+    checkTtls,
+    configSchema,
+);
+
+export const vaultPolicyLeastPrivilege = policyFor(
+    "vault-policy-least-privilege",
+    "Vault policies grant no sudo, nothing on sys/ short of an exact endpoint, and only read or list on wildcard paths (but for renewing and revoking one role's leases).",
+    TYPES.policy,
+    checkVaultPolicy,
+);
+
+export const dbConnectionVerified = policyFor(
+    "db-connection-verified",
+    "Database connections keep verifyConnection on.",
+    TYPES.connection,
+    checkConnection,
+);
+
+export const containerNotPrivileged = policyFor("container-not-privileged", "Containers do not run privileged.", TYPES.container, checkContainer);
+
 export const allPolicies: ResourceValidationPolicy[] = [
-    policyFor(
-        "db-role-no-privileged-options",
-        "Database role creation statements grant no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS, and set VALID UNTIL '{{expiration}}'.",
-        TYPES.role,
-        checkCreationStatements,
-    ),
-    policyFor(
-        "db-role-safe-revocation",
-        "Every database role has revocation statements, and DROP OWNED only after REASSIGN OWNED.",
-        TYPES.role,
-        checkRevocationStatements,
-    ),
-    policyFor("db-role-bounded-ttl", "defaultTtl <= maxTtl <= a configurable cap (default 24h).", TYPES.role, checkTtls, {
-        properties: { maxTtlCapSeconds: { type: "integer", minimum: 1, default: DEFAULT_MAX_TTL_CAP_SECONDS } },
-    }),
-    policyFor("vault-policy-least-privilege", "Vault policies grant no sudo, nothing on all of sys/, and no write capabilities on wildcard paths.", TYPES.policy, checkVaultPolicy),
-    policyFor("db-connection-verified", "Database connections keep verifyConnection on.", TYPES.connection, checkConnection),
-    policyFor("container-not-privileged", "Containers do not run privileged.", TYPES.container, checkContainer),
+    dbRoleNoPrivilegedOptions,
+    dbRoleSafeRevocation,
+    dbRoleBoundedTtl,
+    vaultPolicyLeastPrivilege,
+    dbConnectionVerified,
+    containerNotPrivileged,
 ];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running policies outside the engine (tests, whole-stack checks)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A resource as the engine hands it to a policy: its type token, name and input properties. */
+export interface PolicyResource {
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+}
 
 /** One violation found by `validateResources`. */
 export interface Violation {
@@ -225,34 +462,44 @@ export interface Violation {
     message: string;
 }
 
-/** Runs one policy on one resource the way the engine does; returns its violation messages. */
-export async function runPolicy(
-    policy: ResourceValidationPolicy,
-    resource: { type: string; name: string; props: Record<string, unknown> },
-    config: Record<string, unknown> = {},
-): Promise<string[]> {
-    const messages: string[] = [];
-    const args = {
+const NO_OPTIONS: PolicyResourceOptions = {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+};
+
+/** The arguments the engine passes to `validateResource`, with `config` as what `getConfig()` returns. */
+export function resourceValidationArgs(resource: PolicyResource, config: Record<string, unknown> = {}): ResourceValidationArgs {
+    const isType = (resourceClass: unknown): boolean => (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
+    return {
         type: resource.type,
         name: resource.name,
         urn: `urn:pulumi:test::test::${resource.type}::${resource.name}`,
         props: resource.props,
-        opts: {},
+        opts: NO_OPTIONS,
         stackTags: new Map<string, string>(),
-        isType: () => false,
-        notApplicable: () => undefined,
-        getConfig: <T>() => ({ ...config }) as T,
-    } as unknown as ResourceValidationArgs;
+        isType,
+        asType: <T>(resourceClass: unknown) => (isType(resourceClass) ? (resource.props as T) : undefined),
+        getConfig: <T extends object>() => ({ ...config }) as T,
+        notApplicable: (reason?: string): never => {
+            throw new Error(`not applicable: ${reason ?? ""}`);
+        },
+    };
+}
+
+/** Runs one policy on one resource the way the engine does; returns its violation messages in order. */
+export async function runPolicy(policy: ResourceValidationPolicy, resource: PolicyResource, config: Record<string, unknown> = {}): Promise<string[]> {
+    const messages: string[] = [];
+    const args = resourceValidationArgs(resource, config);
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
     for (const validate of validations) await validate(args, (message) => messages.push(message));
     return messages;
 }
 
 /** Runs every policy over every resource; for tests that feed a whole stack through the pack. */
-export async function validateResources(
-    resources: { type: string; name: string; props: Record<string, unknown> }[],
-    config: Partial<GuardrailConfig> = {},
-): Promise<Violation[]> {
+export async function validateResources(resources: PolicyResource[], config: { maxTtlCapSeconds?: number } = {}): Promise<Violation[]> {
     const violations: Violation[] = [];
     for (const resource of resources) {
         for (const policy of allPolicies) {

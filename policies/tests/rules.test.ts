@@ -1,24 +1,31 @@
 /**
- * Each policy with a passing and a violating resource (one mutated prop per case), and the whole dev stack, run
- * under mocks, fed through the pack with zero violations.
+ * Each policy with a passing and a violating resource (one happy-path props factory per resource kind, one mutated
+ * prop per case, exact messages), and the whole dev stack, run under mocks, fed through the pack.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { creationStatements, groupRoleNames, revocationStatements, renewStatements, appPolicy } from "../../components";
+import { appPolicy, creationStatements, groupRoleNames, renewStatements, revocationStatements } from "../../components";
 import { installMocks, loadStackConfig, plain, resolve } from "../../test/helpers/pulumi-mocks";
-import { allPolicies, parsePolicyPaths, runPolicy, TYPES, validateResources } from "../rules";
+import {
+    allPolicies,
+    configSchema,
+    containerNotPrivileged,
+    dbConnectionVerified,
+    dbRoleBoundedTtl,
+    dbRoleNoPrivilegedOptions,
+    dbRoleSafeRevocation,
+    parsePolicyPaths,
+    runPolicy,
+    TYPES,
+    validateResources,
+    vaultPolicyLeastPrivilege,
+} from "../rules";
+
+/** Runs one policy's validateResource on one resource, as the engine would; returns the reported messages. */
+function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<string[]> {
+    return runPolicy(policy, { type, name: "subject", props }, config);
+}
 
 const groups = groupRoleNames("app");
-
-function policy(name: string): ResourceValidationPolicy {
-    const found = allPolicies.find((candidate) => candidate.name === name);
-    if (!found) throw new Error(`no policy ${name}`);
-    return found;
-}
-
-/** Runs one policy on one resource the way the engine does; returns the violation messages. */
-function violations(name: string, type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<string[]> {
-    return runPolicy(policy(name), { type, name: "subject", props }, config);
-}
 
 const goodRole = (): Record<string, unknown> => ({
     backend: "database",
@@ -33,21 +40,67 @@ const goodRole = (): Record<string, unknown> => ({
 
 const goodPolicy = (): Record<string, unknown> => ({ name: "web-db", policy: appPolicy("database", ["readonly", "readwrite"]) });
 
+const goodConnection = (): Record<string, unknown> => ({
+    backend: "database",
+    name: "app",
+    allowedRoles: ["readonly", "readwrite"],
+    verifyConnection: true,
+    postgresql: { connectionUrl: "postgresql://{{username}}:{{password}}@postgres:5432/app", username: "vault_admin", password: "secret" },
+});
+
+const goodContainer = (): Record<string, unknown> => ({ name: "postgres", image: "postgres:18", privileged: false, restart: "unless-stopped" });
+
+const hclPolicy = (path: string, capabilities: string[]): string => `path "${path}" {\n  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]\n}\n`;
+
+describe("the pack", () => {
+    it("has kebab-case, described, mandatory policies, each checking only its own resource type", async () => {
+        expect(allPolicies.map((policy) => policy.name)).toEqual([
+            "db-role-no-privileged-options",
+            "db-role-safe-revocation",
+            "db-role-bounded-ttl",
+            "vault-policy-least-privilege",
+            "db-connection-verified",
+            "container-not-privileged",
+        ]);
+        for (const policy of allPolicies) {
+            expect(policy.name).toMatch(/^[a-z]+(-[a-z]+)+$/);
+            expect(policy.description.length).toBeGreaterThan(20);
+            expect(policy.enforcementLevel).toBe("mandatory");
+            expect(await violations(policy, "random:index/randomPassword:RandomPassword", { privileged: true, verifyConnection: false, policy: "x" })).toEqual([]);
+        }
+        expect(allPolicies.filter((policy) => policy.configSchema).map((policy) => policy.name)).toEqual(["db-role-bounded-ttl"]);
+        expect(dbRoleBoundedTtl.configSchema).toBe(configSchema);
+        expect(configSchema.properties.maxTtlCapSeconds).toMatchObject({ type: "integer", default: 86400 });
+    });
+});
+
 describe("db-role-no-privileged-options", () => {
     it("passes the project's own creation statements", async () => {
-        expect(await violations("db-role-no-privileged-options", TYPES.role, goodRole())).toEqual([]);
-        expect(await violations("db-role-no-privileged-options", TYPES.role, { ...goodRole(), creationStatements: creationStatements("owner", groups) })).toEqual([]);
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, goodRole())).toEqual([]);
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: creationStatements("owner", groups) })).toEqual([]);
+    });
+
+    it("passes NOSUPERUSER, NOCREATEROLE, NOCREATEDB, NOREPLICATION and NOBYPASSRLS", async () => {
+        const statement = `CREATE ROLE "{{name}}" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`;
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [statement] })).toEqual([]);
     });
 
     it("flags a role with SUPERUSER", async () => {
         const statement = `CREATE ROLE "{{name}}" WITH LOGIN SUPERUSER PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`;
-        expect(await violations("db-role-no-privileged-options", TYPES.role, { ...goodRole(), creationStatements: [statement] })).toEqual([
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [statement] })).toEqual([
             `creation statement grants SUPERUSER: "${statement}". Remove SUPERUSER; give credentials their privileges by membership in a NOLOGIN group role (CREATE ROLE ... IN ROLE <group>).`,
         ]);
     });
 
+    it("flags lower-case createrole", async () => {
+        const statement = `create role "{{name}}" with login createrole password '{{password}}' valid until '{{expiration}}'`;
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [statement] })).toEqual([
+            `creation statement grants CREATEROLE: "${statement}". Remove CREATEROLE; give credentials their privileges by membership in a NOLOGIN group role (CREATE ROLE ... IN ROLE <group>).`,
+        ]);
+    });
+
     it("flags CREATEDB hidden in a second statement of one string, and accepts NOCREATEDB", async () => {
-        const messages = await violations("db-role-no-privileged-options", TYPES.role, {
+        const messages = await violations(dbRoleNoPrivilegedOptions, TYPES.role, {
             ...goodRole(),
             creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN NOCREATEDB VALID UNTIL '{{expiration}}'; ALTER ROLE "{{name}}" CREATEDB`],
         });
@@ -56,18 +109,23 @@ describe("db-role-no-privileged-options", () => {
         ]);
     });
 
-    it("does not trip on keywords inside quoted names or passwords", async () => {
+    it("does not trip on keywords that are quoted identifiers", async () => {
+        const statement = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "replication", "Superuser ""x"""`;
+        expect(await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [statement] })).toEqual([]);
+    });
+
+    it("flags BYPASSRLS inside a string literal, which EXECUTE runs as SQL", async () => {
+        const statement = `DO $$ BEGIN EXECUTE format('ALTER ROLE %I BYPASSRLS', '{{name}}')`;
         expect(
-            await violations("db-role-no-privileged-options", TYPES.role, {
-                ...goodRole(),
-                creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD 'SUPERUSER' VALID UNTIL '{{expiration}}' IN ROLE "replication"`],
-            }),
-        ).toEqual([]);
+            await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [...(goodRole().creationStatements as string[]), `${statement}; END $$`] }),
+        ).toEqual([
+            `creation statement grants BYPASSRLS: "${statement}". Remove BYPASSRLS; give credentials their privileges by membership in a NOLOGIN group role (CREATE ROLE ... IN ROLE <group>).`,
+        ]);
     });
 
     it("flags creation statements without VALID UNTIL '{{expiration}}'", async () => {
         expect(
-            await violations("db-role-no-privileged-options", TYPES.role, { ...goodRole(), creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}'`] }),
+            await violations(dbRoleNoPrivilegedOptions, TYPES.role, { ...goodRole(), creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}'`] }),
         ).toEqual([
             "creation statements do not set VALID UNTIL '{{expiration}}': the user would outlive its lease if revocation fails. Add VALID UNTIL '{{expiration}}' to the CREATE ROLE statement.",
         ]);
@@ -75,19 +133,29 @@ describe("db-role-no-privileged-options", () => {
 });
 
 describe("db-role-safe-revocation", () => {
+    const noRevocation =
+        'the role has no revocation statements: Vault\'s default revocation fails when the user owns objects. Add revocation statements: REASSIGN OWNED BY "{{name}}" TO <owner group>, DROP OWNED BY "{{name}}", DROP ROLE "{{name}}".';
+
     it("passes the project's revocation statements", async () => {
-        expect(await violations("db-role-safe-revocation", TYPES.role, goodRole())).toEqual([]);
+        expect(await violations(dbRoleSafeRevocation, TYPES.role, goodRole())).toEqual([]);
+    });
+
+    it("passes REASSIGN then DROP OWNED within one string", async () => {
+        const statements = [`REASSIGN OWNED BY "{{name}}" TO app_owner; DROP OWNED BY "{{name}}"; DROP ROLE "{{name}}"`];
+        expect(await violations(dbRoleSafeRevocation, TYPES.role, { ...goodRole(), revocationStatements: statements })).toEqual([]);
     });
 
     it("flags a role without revocation statements", async () => {
-        expect(await violations("db-role-safe-revocation", TYPES.role, { ...goodRole(), revocationStatements: undefined })).toEqual([
-            'the role has no revocation statements: Vault\'s default revocation fails when the user owns objects. Add revocation statements: REASSIGN OWNED BY "{{name}}" TO <owner group>, DROP OWNED BY "{{name}}", DROP ROLE "{{name}}".',
-        ]);
+        expect(await violations(dbRoleSafeRevocation, TYPES.role, { ...goodRole(), revocationStatements: undefined })).toEqual([noRevocation]);
+    });
+
+    it("flags revocation statements that are only blanks", async () => {
+        expect(await violations(dbRoleSafeRevocation, TYPES.role, { ...goodRole(), revocationStatements: ["  ", ";"] })).toEqual([noRevocation]);
     });
 
     it("flags DROP OWNED before REASSIGN OWNED", async () => {
         expect(
-            await violations("db-role-safe-revocation", TYPES.role, {
+            await violations(dbRoleSafeRevocation, TYPES.role, {
                 ...goodRole(),
                 revocationStatements: [`DROP OWNED BY "{{name}}"`, `REASSIGN OWNED BY "{{name}}" TO app_owner`, `DROP ROLE "{{name}}"`],
             }),
@@ -95,88 +163,179 @@ describe("db-role-safe-revocation", () => {
             'revocation runs "DROP OWNED BY "{{name}}"" before any REASSIGN OWNED: it would delete every table the user created. Put REASSIGN OWNED BY "{{name}}" TO <owner group> before DROP OWNED.',
         ]);
     });
+
+    it("flags DROP OWNED with no REASSIGN OWNED at all", async () => {
+        expect(await violations(dbRoleSafeRevocation, TYPES.role, { ...goodRole(), revocationStatements: [`drop owned by "{{name}}"; drop role "{{name}}"`] })).toEqual([
+            'revocation runs "drop owned by "{{name}}"" before any REASSIGN OWNED: it would delete every table the user created. Put REASSIGN OWNED BY "{{name}}" TO <owner group> before DROP OWNED.',
+        ]);
+    });
 });
 
 describe("db-role-bounded-ttl", () => {
     it("passes TTLs within the default cap", async () => {
-        expect(await violations("db-role-bounded-ttl", TYPES.role, goodRole())).toEqual([]);
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, goodRole())).toEqual([]);
     });
 
     it("flags defaultTtl above maxTtl", async () => {
-        expect(await violations("db-role-bounded-ttl", TYPES.role, { ...goodRole(), defaultTtl: 7200, maxTtl: 3600 })).toEqual([
-            "defaultTtl 7200s exceeds maxTtl 3600s. Lower defaultTtl to at most maxTtl.",
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, { ...goodRole(), defaultTtl: 90000 })).toEqual([
+            "defaultTtl 90000s exceeds maxTtl 86400s. Lower defaultTtl to at most maxTtl.",
         ]);
     });
 
-    it("flags maxTtl over the cap, and honours a configured cap", async () => {
-        expect(await violations("db-role-bounded-ttl", TYPES.role, { ...goodRole(), maxTtl: 172800 })).toEqual([
+    it("flags maxTtl over the default cap", async () => {
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, { ...goodRole(), maxTtl: 172800 })).toEqual([
             "maxTtl 172800s exceeds the cap of 86400s. Lower maxTtl, or raise maxTtlCapSeconds in the policy pack config.",
         ]);
-        expect(await violations("db-role-bounded-ttl", TYPES.role, { ...goodRole(), maxTtl: 172800 }, { maxTtlCapSeconds: 259200 })).toEqual([]);
-        expect(await violations("db-role-bounded-ttl", TYPES.role, goodRole(), { maxTtlCapSeconds: 3600 })).toEqual([
+    });
+
+    it("honours maxTtlCapSeconds from the pack config, raised or lowered", async () => {
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, { ...goodRole(), maxTtl: 172800 }, { maxTtlCapSeconds: 259200 })).toEqual([]);
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, goodRole(), { maxTtlCapSeconds: 3600 })).toEqual([
             "maxTtl 86400s exceeds the cap of 3600s. Lower maxTtl, or raise maxTtlCapSeconds in the policy pack config.",
         ]);
     });
 
-    it("flags missing TTLs", async () => {
-        expect(await violations("db-role-bounded-ttl", TYPES.role, { ...goodRole(), maxTtl: undefined })).toEqual([
+    it("flags a missing maxTtl", async () => {
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, { ...goodRole(), maxTtl: undefined })).toEqual([
             "defaultTtl (3600) and maxTtl (unset) must both be set above 0, or the mount's defaults (up to 32 days) apply. Set both explicitly, maxTtl at most 86400s.",
         ]);
+    });
+
+    it("flags a defaultTtl of 0", async () => {
+        expect(await violations(dbRoleBoundedTtl, TYPES.role, { ...goodRole(), defaultTtl: 0 })).toEqual([
+            "defaultTtl (0) and maxTtl (86400) must both be set above 0, or the mount's defaults (up to 32 days) apply. Set both explicitly, maxTtl at most 86400s.",
+        ]);
+    });
+
+    it("rejects a pack config that is not a whole number of seconds", async () => {
+        await expect(violations(dbRoleBoundedTtl, TYPES.role, goodRole(), { maxTtlCapSeconds: "1d" })).rejects.toThrow(
+            'policy pack config: maxTtlCapSeconds = "1d": must be a whole number of seconds, 1 or more',
+        );
     });
 });
 
 describe("vault-policy-least-privilege", () => {
-    it("passes the project's app policy", async () => {
-        expect(await violations("vault-policy-least-privilege", TYPES.policy, goodPolicy())).toEqual([]);
+    const sysMessage = (path: string, capabilities: string[]): string =>
+        `path "${path}" grants ${JSON.stringify(capabilities)} on sys/ without naming an exact sys/ endpoint. ` +
+        "Name the exact sys/ paths needed (for leases: sys/leases/renew/<mount>/creds/<role>/* and sys/leases/revoke/<mount>/creds/<role>/*).";
+    const wildcardMessage = (path: string, capabilities: string[]): string =>
+        `wildcard path "${path}" grants ${JSON.stringify(capabilities)}. ` +
+        "On a wildcard path grant only read or list (update only on sys/leases/renew|revoke/<mount>/creds/<role>/*), or name the exact paths.";
+
+    it("passes the project's app policy, lease wildcards and token self-service included", async () => {
+        const policy = goodPolicy().policy as string;
+        expect(parsePolicyPaths(policy)).toContainEqual({ path: "sys/leases/renew/database/creds/readonly/*", capabilities: ["update"] });
+        expect(parsePolicyPaths(policy)).toContainEqual({ path: "sys/leases/revoke/database/creds/readwrite/*", capabilities: ["update"] });
+        expect(parsePolicyPaths(policy)).toContainEqual({ path: "auth/token/renew-self", capabilities: ["update"] });
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, goodPolicy())).toEqual([]);
     });
 
     it("flags a policy granting sys/*", async () => {
-        const hcl = `path "sys/*" {\n  capabilities = ["read", "list"]\n}\n`;
-        expect(await violations("vault-policy-least-privilege", TYPES.policy, { ...goodPolicy(), policy: hcl })).toEqual([
-            'path "sys/*" grants ["read","list"] on all of sys/. Grant the exact sys/ paths needed instead (for leases: sys/leases/renew/<mount>/creds/<role>/*).',
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy("sys/*", ["read", "list"]) })).toEqual([
+            sysMessage("sys/*", ["read", "list"]),
         ]);
     });
 
+    it.each(["sys", "sys/", "sys/+", "sys/+/tune", "sys*", "*"])("flags %s as a grant on sys/ as a whole", async (path) => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy(path, ["read"]) })).toEqual([sysMessage(path, ["read"])]);
+    });
+
+    it("passes exact sys/ endpoints and a deny on sys/*", async () => {
+        const policy = hclPolicy("sys/leases/lookup", ["update"]) + hclPolicy("sys/capabilities-self", ["update"]) + hclPolicy("sys/*", ["deny"]);
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([]);
+    });
+
     it("flags sudo", async () => {
-        const hcl = `# admin\npath "database/creds/readonly" { capabilities = ["read", "sudo"] }`;
-        expect(await violations("vault-policy-least-privilege", TYPES.policy, { ...goodPolicy(), policy: hcl })).toEqual([
+        const policy = `# admin\npath "database/creds/readonly" { capabilities = ["read", "sudo"] }`;
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([
             'path "database/creds/readonly" grants sudo. Remove "sudo": applications never need root-protected endpoints.',
         ]);
     });
 
     it("flags write capabilities on a wildcard path, but not read there", async () => {
-        const hcl = `path "database/*" { capabilities = ["*"] }\npath "secret/data/+/config" { capabilities = ["read"] }`;
-        expect(await violations("vault-policy-least-privilege", TYPES.policy, { ...goodPolicy(), policy: hcl })).toEqual([
-            'wildcard path "database/*" grants ["*"]. On a wildcard path grant only read or list (update only on sys/leases/renew|revoke/<prefix>/*), or name the exact paths.',
+        const policy = hclPolicy("database/*", ["*"]) + hclPolicy("secret/data/+/config", ["read", "list"]);
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([wildcardMessage("database/*", ["*"])]);
+    });
+
+    it("flags update on every lease, and delete on one role's leases", async () => {
+        const policy = hclPolicy("sys/leases/revoke/*", ["update"]) + hclPolicy("sys/leases/renew/database/creds/readonly/*", ["update", "delete"]);
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([
+            wildcardMessage("sys/leases/revoke/*", ["update"]),
+            wildcardMessage("sys/leases/renew/database/creds/readonly/*", ["update", "delete"]),
         ]);
     });
 
-    it("reads path blocks and ignores comments", () => {
-        expect(parsePolicyPaths(`// c\npath "a/b" {\n capabilities = ["Read"] # x\n}\n# path "sys/*" { capabilities = ["sudo"] }`)).toEqual([
+    it("finds capabilities after a nested allowed_parameters block", async () => {
+        const policy = `path "secret/data/*" {\n  allowed_parameters = { "ttl" = [] }\n  capabilities = ["create"]\n}\n`;
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([wildcardMessage("secret/data/*", ["create"])]);
+    });
+
+    it("reads JSON policies too", async () => {
+        const policy = JSON.stringify({ path: { "sys/*": { capabilities: ["read"] } } });
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([sysMessage("sys/*", ["read"])]);
+    });
+
+    it("flags a policy it cannot read rather than passing it", async () => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: 'path "sys/*" { capabilities = ["sudo"]' })).toEqual([
+            'the policy cannot be read (unbalanced braces), so its grants cannot be checked. Write it as path "<path>" { capabilities = ["read"] } blocks, one per path.',
+        ]);
+    });
+
+    it("reads both HCL block forms, skips comments and unescapes strings", () => {
+        const policy = [
+            "// a comment",
+            'path "a/b" {\n capabilities = ["Read"] # trailing\n}',
+            '# path "sys/*" { capabilities = ["sudo"] }',
+            '/* path "x" {} */ path "c/\\u0024{d}" = { capabilities = ["list"] }',
+            'path = { "e/f" = { capabilities = ["update"] }, "g" { capabilities = [] } }',
+        ].join("\n");
+        expect(parsePolicyPaths(policy)).toEqual([
             { path: "a/b", capabilities: ["read"] },
+            { path: "c/${d}", capabilities: ["list"] },
+            { path: "e/f", capabilities: ["update"] },
+            { path: "g", capabilities: [] },
         ]);
     });
 });
 
-describe("db-connection-verified and container-not-privileged", () => {
-    it("passes a verified connection and an unprivileged container", async () => {
-        expect(await violations("db-connection-verified", TYPES.connection, { verifyConnection: true })).toEqual([]);
-        expect(await violations("db-connection-verified", TYPES.connection, {})).toEqual([]);
-        expect(await violations("container-not-privileged", TYPES.container, { image: "postgres:18" })).toEqual([]);
+describe("db-connection-verified", () => {
+    it("passes a verified connection, and one that leaves verifyConnection to the provider default", async () => {
+        expect(await violations(dbConnectionVerified, TYPES.connection, goodConnection())).toEqual([]);
+        expect(await violations(dbConnectionVerified, TYPES.connection, { ...goodConnection(), verifyConnection: undefined })).toEqual([]);
     });
 
-    it("flags verifyConnection: false and privileged: true", async () => {
-        expect(await violations("db-connection-verified", TYPES.connection, { verifyConnection: false })).toEqual([
+    it("flags verifyConnection: false", async () => {
+        expect(await violations(dbConnectionVerified, TYPES.connection, { ...goodConnection(), verifyConnection: false })).toEqual([
             "verifyConnection is off: a wrong URL or password would only fail when an app asks for credentials. Remove verifyConnection: false (it defaults to true).",
         ]);
-        expect(await violations("container-not-privileged", TYPES.container, { image: "x", privileged: true })).toEqual([
+    });
+});
+
+describe("container-not-privileged", () => {
+    it("passes an unprivileged container", async () => {
+        expect(await violations(containerNotPrivileged, TYPES.container, goodContainer())).toEqual([]);
+    });
+
+    it("flags privileged: true", async () => {
+        expect(await violations(containerNotPrivileged, TYPES.container, { ...goodContainer(), privileged: true })).toEqual([
             "the container runs privileged: it could take over the Docker host. Remove privileged: true; add only the capabilities it needs.",
         ]);
     });
 });
 
-describe("the dev stack through the whole pack", () => {
-    it("registers resources of every checked type and has zero violations", async () => {
+describe("validateResources", () => {
+    it("names policy, resource and message, and passes the TTL cap on", async () => {
+        const resources = [
+            { type: TYPES.role, name: "long", props: { ...goodRole(), maxTtl: 172800 } },
+            { type: TYPES.container, name: "pg", props: goodContainer() },
+        ];
+        expect(await validateResources(resources)).toEqual([
+            { policy: "db-role-bounded-ttl", resource: "long", message: "maxTtl 172800s exceeds the cap of 86400s. Lower maxTtl, or raise maxTtlCapSeconds in the policy pack config." },
+        ]);
+        expect(await validateResources(resources, { maxTtlCapSeconds: 172800 })).toEqual([]);
+    });
+
+    it("passes every resource of the dev stack, and catches one broken resource in it", async () => {
         const recorder = await installMocks("dev", loadStackConfig());
         const program = await import("../../index");
         await resolve(program.apps);
@@ -185,8 +344,9 @@ describe("the dev stack through the whole pack", () => {
             expect(resources.some((resource) => resource.type === type)).toBe(true);
         }
         expect(await validateResources(resources)).toEqual([]);
-        // The same feed does catch a bad resource.
-        const broken = resources.map((resource) => (resource.type === TYPES.policy ? { ...resource, props: { ...resource.props, policy: 'path "sys/*" { capabilities = ["read"] }' } } : resource));
-        expect((await validateResources(broken)).map((violation) => violation.policy)).toContain("vault-policy-least-privilege");
+        const broken = resources.map((resource) => (resource.type === TYPES.policy ? { ...resource, props: { ...resource.props, policy: hclPolicy("sys/*", ["read"]) } } : resource));
+        const found = await validateResources(broken);
+        expect(found.length).toBe(resources.filter((resource) => resource.type === TYPES.policy).length);
+        expect(new Set(found.map((violation) => violation.policy))).toEqual(new Set(["vault-policy-least-privilege"]));
     });
 });
