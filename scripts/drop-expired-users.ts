@@ -46,8 +46,15 @@ function parseArgs(argv: string[]): { url: string; ownerGroup: string; dryRun: b
     return { url, ownerGroup, dryRun };
 }
 
-if (require.main === module) {
-    const { url, ownerGroup, dryRun } = parseArgs(process.argv.slice(2));
+function main(): void {
+    let args: ReturnType<typeof parseArgs>;
+    try {
+        args = parseArgs(process.argv.slice(2));
+    } catch (error) {
+        console.error((error as Error).message);
+        process.exit(2);
+    }
+    const { url, ownerGroup, dryRun } = args;
     const client = new Client({ connectionString: url });
     client
         .connect()
@@ -59,3 +66,5 @@ if (require.main === module) {
         })
         .finally(() => void client.end());
 }
+
+if (require.main === module) main();
