@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { appPolicy } from "./hcl";
-import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, parseDuration, DEFAULTS } from "./validate";
+import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, resolveTokenTtls } from "./validate";
 
 export interface AppAccessArgs extends AppSpec {
     /** Path of the database secrets engine. */
@@ -33,12 +33,8 @@ export class AppAccess extends pulumi.ComponentResource {
             throw invalid(where, "roles", args.roles, "an app needs a non-empty list of role names");
         }
         args.roles.forEach((role, index) => checkSafeName(where, `roles[${index}]`, role, 64));
-        const tokenTtl = args.tokenTtl === undefined ? DEFAULTS.appTokenTtlSeconds : parseDuration(where, "tokenTtl", args.tokenTtl);
-        const tokenMaxTtl = args.tokenMaxTtl === undefined ? tokenTtl : parseDuration(where, "tokenMaxTtl", args.tokenMaxTtl);
-        if (tokenTtl > tokenMaxTtl) {
-            throw invalid(where, "tokenTtl", args.tokenTtl, `must not exceed tokenMaxTtl (${tokenMaxTtl}s)`);
-        }
-        const secretIdTtl = args.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(where, "secretIdTtl", args.secretIdTtl);
+        // On its own, an app's token lives at most its TTL unless told otherwise.
+        const ttls = resolveTokenTtls(where, args, (tokenTtlSeconds) => tokenTtlSeconds);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:auth:AppAccess", name, {}, opts);
 
@@ -54,9 +50,9 @@ export class AppAccess extends pulumi.ComponentResource {
                 roleName: appName,
                 tokenPolicies: [policy.name],
                 tokenNoDefaultPolicy: true,
-                tokenTtl,
-                tokenMaxTtl,
-                secretIdTtl,
+                tokenTtl: ttls.tokenTtlSeconds,
+                tokenMaxTtl: ttls.tokenMaxTtlSeconds,
+                secretIdTtl: ttls.secretIdTtlSeconds,
                 tokenType: "service",
             },
             { parent: this },

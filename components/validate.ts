@@ -252,16 +252,24 @@ export function resolveApp(where: string, spec: unknown, roles: readonly Resolve
     }
     const roleNames = raw.roles as string[];
     rejectDuplicates(at, "roles", roleNames);
-    const tokenTtlSeconds = raw.tokenTtl === undefined ? DEFAULTS.appTokenTtlSeconds : parseDuration(at, "tokenTtl", raw.tokenTtl);
     const longestLease = Math.max(...roleNames.map((role) => known.get(role)!.maxTtlSeconds));
-    const tokenMaxTtlSeconds =
-        raw.tokenMaxTtl === undefined ? Math.max(tokenTtlSeconds, longestLease) : parseDuration(at, "tokenMaxTtl", raw.tokenMaxTtl);
+    return { name, roles: roleNames, ...resolveTokenTtls(at, raw, (tokenTtlSeconds) => Math.max(tokenTtlSeconds, longestLease)) };
+}
+
+/** An app's token and secret id lifetimes in seconds, with defaults; `defaultMaxTtl` picks tokenMaxTtl when unset. */
+export function resolveTokenTtls(
+    where: string,
+    raw: { tokenTtl?: unknown; tokenMaxTtl?: unknown; secretIdTtl?: unknown },
+    defaultMaxTtl: (tokenTtlSeconds: number) => number,
+): Pick<ResolvedAppSpec, "tokenTtlSeconds" | "tokenMaxTtlSeconds" | "secretIdTtlSeconds"> {
+    const tokenTtlSeconds = raw.tokenTtl === undefined ? DEFAULTS.appTokenTtlSeconds : parseDuration(where, "tokenTtl", raw.tokenTtl);
+    const tokenMaxTtlSeconds = raw.tokenMaxTtl === undefined ? defaultMaxTtl(tokenTtlSeconds) : parseDuration(where, "tokenMaxTtl", raw.tokenMaxTtl);
     if (tokenTtlSeconds > tokenMaxTtlSeconds) {
-        throw invalid(at, "tokenTtl", raw.tokenTtl ?? tokenTtlSeconds, `must not exceed tokenMaxTtl (${tokenMaxTtlSeconds}s)`);
+        throw invalid(where, "tokenTtl", raw.tokenTtl ?? tokenTtlSeconds, `must not exceed tokenMaxTtl (${tokenMaxTtlSeconds}s)`);
     }
     const secretIdTtlSeconds =
-        raw.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(at, "secretIdTtl", raw.secretIdTtl);
-    return { name, roles: roleNames, tokenTtlSeconds, tokenMaxTtlSeconds, secretIdTtlSeconds };
+        raw.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(where, "secretIdTtl", raw.secretIdTtl);
+    return { tokenTtlSeconds, tokenMaxTtlSeconds, secretIdTtlSeconds };
 }
 
 export function resolveApps(where: string, specs: unknown, roles: readonly ResolvedRoleSpec[]): ResolvedAppSpec[] {
