@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { connectionUrlTemplate, usernameTemplate } from "./sql";
-import { checkMountPath, checkPositiveInteger, checkSafeName, DEFAULTS } from "./validate";
+import { checkMountPath, checkPositiveInteger, checkSafeName, DEFAULTS, invalid } from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
     /** Path of the database secrets engine; default "database". */
@@ -37,7 +37,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
         if (args.allowedRoles.length === 0) {
-            throw new Error(`${where}: allowedRoles = []: a connection must serve at least one role`);
+            throw invalid(where, "allowedRoles", args.allowedRoles, "a connection must serve at least one role");
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
         // Validation above runs before anything, this component included, is registered.
