@@ -13,17 +13,20 @@ export interface DatabaseCreds {
 }
 
 /**
- * Logs in as an application: reads its role id and issues a fresh secret id with an operator token (as a deploy
- * pipeline would), then logs in with both. Returns the application's client token.
+ * What a deploy pipeline hands an application: its role id and a fresh secret id, read and issued with an
+ * operator token.
  */
-export async function loginApp(address: string, operatorToken: string, loginPath: string, app: string): Promise<string> {
+export async function issueAppRoleLogin(address: string, operatorToken: string, loginPath: string, app: string): Promise<{ roleId: string; secretId: string }> {
     const roleBase = loginPath.replace(/\/login$/, `/role/${app}`);
     const roleId = await vaultRequest<{ data: { role_id: string } }>(address, operatorToken, "GET", `${roleBase}/role-id`);
     const secretId = await vaultRequest<{ data: { secret_id: string } }>(address, operatorToken, "POST", `${roleBase}/secret-id`, {});
-    const login = await vaultRequest<{ auth: { client_token: string } }>(address, undefined, "POST", loginPath, {
-        role_id: roleId.data.role_id,
-        secret_id: secretId.data.secret_id,
-    });
+    return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
+}
+
+/** Logs in as an application with its role id and a fresh secret id; returns the application's client token. */
+export async function loginApp(address: string, operatorToken: string, loginPath: string, app: string): Promise<string> {
+    const { roleId, secretId } = await issueAppRoleLogin(address, operatorToken, loginPath, app);
+    const login = await vaultRequest<{ auth: { client_token: string } }>(address, undefined, "POST", loginPath, { role_id: roleId, secret_id: secretId });
     return login.auth.client_token;
 }
 

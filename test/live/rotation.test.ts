@@ -5,6 +5,7 @@
 import { AddressInfo } from "net";
 import { DynamicCredentialPool } from "../../examples/app/dynamic-pool";
 import { createServer } from "../../examples/app/server";
+import { issueAppRoleLogin } from "../helpers/app-client";
 import { describeLive } from "./harness";
 import { LiveStack, startLiveStack } from "./live-stack";
 
@@ -40,9 +41,7 @@ describeLive("an application living on rotating credentials", () => {
 
     it("serves every request across at least three rotations and leaves no old user behind", async () => {
         const loginPath = stack.apps[ROTATOR_APP.name].loginPath;
-        const roleBase = loginPath.replace(/\/login$/, `/role/${ROTATOR_APP.name}`);
-        const roleId = (await stack.root<{ data: { role_id: string } }>("GET", `${roleBase}/role-id`)).data.role_id;
-        const secretId = (await stack.root<{ data: { secret_id: string } }>("POST", `${roleBase}/secret-id`, {})).data.secret_id;
+        const { roleId, secretId } = await issueAppRoleLogin(stack.vault.address, stack.vault.rootToken, loginPath, ROTATOR_APP.name);
         const errors: string[] = [];
         const database = await DynamicCredentialPool.start({
             vaultAddress: stack.vault.address,
