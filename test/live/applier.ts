@@ -61,7 +61,7 @@ export interface LiveTargets {
  * In the container setup Vault reaches PostgreSQL by its container name on the Docker network. Here both are local
  * processes, so that one endpoint is rewritten to the harness's port. This is the only place it happens.
  */
-export function localEndpoints(resources: RecordedResource[], postgres: PostgresServer): Map<string, string> {
+function localEndpoints(resources: RecordedResource[], postgres: PostgresServer): Map<string, string> {
     const endpoints = new Map<string, string>();
     for (const container of resources.filter((resource) => resource.type === TYPES.container)) {
         const inputs = plain<{ name: string; envs?: string[]; ports?: { internal: number }[] }>(container.inputs);
@@ -83,7 +83,7 @@ function rewriteEndpoint(url: string, endpoints: Map<string, string>): string {
 const NOT_APPLIED = new Set<string>([TYPES.container, TYPES.network, TYPES.volume, TYPES.image, TYPES.password, TYPES.pgProvider, TYPES.vaultProvider]);
 
 /** Resources in an order where each comes after everything it depends on (Pulumi's create order). */
-export function createOrder(resources: RecordedResource[]): RecordedResource[] {
+function createOrder(resources: RecordedResource[]): RecordedResource[] {
     const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
     const ordered: RecordedResource[] = [];
     const visited = new Set<string>();
