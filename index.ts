@@ -3,29 +3,33 @@
  * Nothing else lives here; the components are importable on their own (see components/index.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig, STACK_CONFIG_KEYS, VaultPostgres } from "./components";
+import { RawStackConfig, readStackConfig, STACK_CONFIG_KEYS, VaultPostgres } from "./components";
 
 const projectConfig = new pulumi.Config();
-const raw: Record<string, string | undefined> = {};
+const read = (key: string): string | pulumi.Output<string> | undefined =>
+    (STACK_CONFIG_KEYS as Record<string, string>)[key] === "secret" ? projectConfig.getSecret(key) : projectConfig.get(key);
+const raw: RawStackConfig = {};
 for (const key of Object.keys(STACK_CONFIG_KEYS)) {
-    raw[key] = projectConfig.get(key);
+    raw[key] = read(key);
 }
 // Keys set in the stack but unknown to the program are reported too.
 for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [namespace, key] = fullKey.split(":");
     if (namespace === pulumi.getProject() && !(key in raw)) {
-        raw[key] = projectConfig.get(key);
+        raw[key] = read(key);
     }
 }
 const settings = readStackConfig(raw);
 
 const stack = new VaultPostgres(`vault-pg-${pulumi.getStack()}`, settings);
 
-export const vaultAddress = stack.vault.address;
-export const vaultFlavor = stack.vault.flavor;
-export const vaultRootToken = stack.vault.rootToken;
-export const postgresAddress = pulumi.interpolate`${stack.postgres.host}:${stack.postgres.port}`;
-export const postgresSuperuserPassword = stack.postgres.superuserPassword;
+export const vaultAddress = stack.vaultAddress;
+export const vaultFlavor = stack.vault?.flavor;
+/** Only when the stack runs its own dev server. */
+export const vaultRootToken = stack.vault?.rootToken;
+export const postgresAddress = stack.postgresAddress;
+/** Only when the stack runs its own PostgreSQL container. */
+export const postgresSuperuserPassword = stack.postgres?.superuserPassword;
 export const vaultAdminPassword = stack.accessModel.vaultAdminPassword;
 export const database = stack.accessModel.database;
 export const mountPath = stack.mountPath;

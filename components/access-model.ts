@@ -2,7 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
-import { checkPort, checkSqlName, DEFAULTS } from "./validate";
+import { checkPort, checkSqlName, checkSslMode, DEFAULTS, SslMode } from "./validate";
 
 /** One privilege grant of the access model, as `@pulumi/postgresql` declares it. */
 export interface PrivilegeGrant {
@@ -57,6 +57,8 @@ export interface PostgresAccessModelArgs {
     schema?: string;
     /** The login role Vault uses; default "vault_admin". */
     vaultAdminUsername?: string;
+    /** libpq sslmode of the Pulumi process's connection; default "disable" (the dev container has no TLS). */
+    sslMode?: SslMode;
 }
 
 /**
@@ -80,6 +82,7 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, 53);
         const schema = checkSqlName(where, "schema", args.schema ?? "public");
         const adminName = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
+        const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:postgres:PostgresAccessModel", name, {}, opts);
         this.schema = schema;
@@ -93,7 +96,7 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
                 username: args.superuser,
                 password: args.superuserPassword,
                 database: "postgres",
-                sslmode: "disable",
+                sslmode: sslMode,
                 connectTimeout: 15,
             },
             { parent: this },

@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { appPolicy } from "./hcl";
+import { childLifecycle } from "./lifecycle";
 import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, resolveTokenTtls } from "./validate";
 
 export interface AppAccessArgs extends AppSpec {
-    /** Path of the database secrets engine. */
+    /**
+     * Path of the database secrets engine. Pass it as a plain string where you can: the policy text is then known
+     * at preview, so a policy pack can check it on a stack that does not exist yet.
+     */
     mountPath: pulumi.Input<string>;
     /** Path of the AppRole auth method (`AppRoleAuth.path`). */
     approlePath: pulumi.Input<string>;
@@ -17,7 +21,8 @@ export function appPolicyName(appName: string): string {
 
 /**
  * One application's access: a least-privilege policy (its roles' creds paths, renew and revoke of those leases, its
- * own token) and an AppRole role bound to it alone, without the default policy. Pass the provider in `opts.providers`.
+ * own token) and an AppRole role bound to it alone, without the default policy. Pass the provider in `opts.providers`;
+ * `opts.deletedWith` and `opts.replaceWith` are passed on to the policy and the AppRole role.
  */
 export class AppAccess extends pulumi.ComponentResource {
     public readonly policyName: pulumi.Output<string>;
@@ -25,6 +30,8 @@ export class AppAccess extends pulumi.ComponentResource {
     public readonly roleId: pulumi.Output<string>;
     /** Where the app logs in: `auth/<approle path>/login`. */
     public readonly loginPath: pulumi.Output<string>;
+    public readonly policy: vault.Policy;
+    public readonly approleRole: vault.approle.AuthBackendRole;
 
     constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `AppAccess ${name}`;
@@ -41,7 +48,7 @@ export class AppAccess extends pulumi.ComponentResource {
         const policy = new vault.Policy(
             `${name}-policy`,
             { name: appPolicyName(appName), policy: pulumi.output(args.mountPath).apply((mount) => appPolicy(mount, args.roles)) },
-            { parent: this },
+            { parent: this, ...childLifecycle(opts) },
         );
         const role = new vault.approle.AuthBackendRole(
             `${name}-approle`,
@@ -55,8 +62,10 @@ export class AppAccess extends pulumi.ComponentResource {
                 secretIdTtl: ttls.secretIdTtlSeconds,
                 tokenType: "service",
             },
-            { parent: this },
+            { parent: this, ...childLifecycle(opts) },
         );
+        this.policy = policy;
+        this.approleRole = role;
 
         this.policyName = policy.name;
         this.roleId = role.roleId;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { credsPath } from "./hcl";
+import { childLifecycle } from "./lifecycle";
 import { GroupRoleNames, roleStatements } from "./sql";
 import { DatabaseRoleSpec, resolveRole } from "./validate";
 
@@ -15,12 +16,14 @@ export interface DatabaseRoleArgs extends DatabaseRoleSpec {
 
 /**
  * One Vault database role: credentials that join the group role of its access level, expire with their lease, and
- * are revoked without losing anything they created. Pass the Vault server's provider in `opts.providers`.
+ * are revoked without losing anything they created. Pass the Vault server's provider in `opts.providers`, and the
+ * engine's mount as `opts.deletedWith`: its leases are revoked when the mount goes, with this role's statements.
  */
 export class DatabaseRole extends pulumi.ComponentResource {
     public readonly roleName: pulumi.Output<string>;
     /** Where an application reads credentials: `<mount>/creds/<role>`. */
     public readonly credsPath: pulumi.Output<string>;
+    public readonly role: vault.database.SecretBackendRole;
 
     constructor(name: string, args: DatabaseRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         const spec = resolveRole(`DatabaseRole ${name}`, args);
@@ -41,8 +44,9 @@ export class DatabaseRole extends pulumi.ComponentResource {
                 defaultTtl: spec.defaultTtlSeconds,
                 maxTtl: spec.maxTtlSeconds,
             },
-            { parent: this },
+            { parent: this, ...childLifecycle(opts) },
         );
+        this.role = role;
 
         this.roleName = role.name;
         this.credsPath = pulumi.all([role.backend, role.name]).apply(([mount, roleName]) => credsPath(mount, roleName));

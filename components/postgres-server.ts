@@ -1,10 +1,22 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { checkImage, checkPort, checkSqlName, DEFAULTS } from "./validate";
+import { checkContainerPath, checkImage, checkPort, checkSqlName, DEFAULTS } from "./validate";
 
 /** Port PostgreSQL listens on inside the container network. */
 export const POSTGRES_CONTAINER_PORT = 5432;
+
+/**
+ * Where the official image keeps its data, by major version: 18 and later declare `VOLUME /var/lib/postgresql`
+ * (data in a versioned folder below it), earlier ones `VOLUME /var/lib/postgresql/data`. Mounting the named volume
+ * anywhere else leaves the data in an anonymous volume that a replaced container loses. A tag without a leading
+ * major (`latest`, `alpine`) is taken as the current layout.
+ */
+export function postgresDataPath(image: string): string {
+    const tag = image.split("@")[0].split("/").pop()!.split(":")[1] ?? "";
+    const major = /^(\d+)/.exec(tag);
+    return major && Number(major[1]) < 18 ? "/var/lib/postgresql/data" : "/var/lib/postgresql";
+}
 
 export interface PostgresServerArgs {
     /** Image to run; default "postgres:18". */
@@ -15,7 +27,7 @@ export interface PostgresServerArgs {
     hostAddress?: pulumi.Input<string>;
     /** Existing Docker network to join; default: a new user-defined network `<name>-network`. */
     networkName?: pulumi.Input<string>;
-    /** Where the named data volume is mounted; default "/var/lib/postgresql" (images before 18: "/var/lib/postgresql/data"). */
+    /** Where the named data volume is mounted; default from the image's major version (see `postgresDataPath`). */
     dataMountPath?: pulumi.Input<string>;
     /** Name of the bootstrap superuser; default "postgres". */
     superuser?: string;
@@ -38,20 +50,28 @@ export class PostgresServer extends pulumi.ComponentResource {
     /** The Docker network shared with the Vault server. */
     public readonly networkName: pulumi.Output<string>;
     public readonly containerName: pulumi.Output<string>;
+    /** The container, the data volume and (unless `networkName` was given) the network, for options such as `dependsOn`. */
+    public readonly container: docker.Container;
+    public readonly volume: docker.Volume;
+    public readonly network?: docker.Network;
 
     constructor(name: string, args: PostgresServerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         const where = `PostgresServer ${name}`;
         checkImage(where, "image", args.image);
         checkPort(where, "hostPort", args.hostPort);
+        checkContainerPath(where, "dataMountPath", args.dataMountPath);
         const superuser = checkSqlName(where, "superuser", args.superuser ?? "postgres");
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:postgres:PostgresServer", name, {}, opts);
         const hostPort = args.hostPort ?? DEFAULTS.postgresHostPort;
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 
-        const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? DEFAULTS.postgresImage, keepLocally: true }, { parent: this });
-        const networkName =
-            args.networkName ?? new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "bridge" }, { parent: this }).name;
+        const imageName = pulumi.output(args.image ?? DEFAULTS.postgresImage);
+        const image = new docker.RemoteImage(`${name}-image`, { name: imageName, keepLocally: true }, { parent: this });
+        this.network = args.networkName
+            ? undefined
+            : new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "bridge" }, { parent: this });
+        const networkName = args.networkName ?? this.network!.name;
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         const password = new random.RandomPassword(`${name}-superuser-password`, { length: 32, special: false }, { parent: this });
         const superuserPassword = pulumi.secret(password.result);
@@ -64,7 +84,7 @@ export class PostgresServer extends pulumi.ComponentResource {
                 envs: [pulumi.interpolate`POSTGRES_USER=${superuser}`, pulumi.interpolate`POSTGRES_PASSWORD=${superuserPassword}`],
                 networksAdvanced: [{ name: networkName, aliases: [name] }],
                 ports: [{ internal: POSTGRES_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
-                volumes: [{ volumeName: volume.name, containerPath: args.dataMountPath ?? "/var/lib/postgresql" }],
+                volumes: [{ volumeName: volume.name, containerPath: args.dataMountPath ?? imageName.apply(postgresDataPath) }],
                 // -h 127.0.0.1: the entrypoint's temporary init server listens on the socket only, so TCP
                 // readiness means the real server is up.
                 healthcheck: {
@@ -78,8 +98,11 @@ export class PostgresServer extends pulumi.ComponentResource {
                 waitTimeout: 120,
                 restart: "unless-stopped",
             },
-            { parent: this, additionalSecretOutputs: ["envs"] },
+            // A fixed name and host port: the old container must go before its replacement can start.
+            { parent: this, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true },
         );
+        this.container = container;
+        this.volume = volume;
 
         this.host = pulumi.output(hostAddress);
         // Derived from the container so every consumer waits until it is healthy.

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { connectionUrlTemplate, usernameTemplate } from "./sql";
-import { checkMountPath, checkPositiveInteger, checkSafeName, DEFAULTS, invalid } from "./validate";
+import { childLifecycle } from "./lifecycle";
+import { checkMountPath, checkPositiveInteger, checkSafeName, checkSslMode, DEFAULTS, invalid, SslMode } from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
     /** Path of the database secrets engine; default "database". */
@@ -13,6 +14,8 @@ export interface DatabaseSecretsEngineArgs {
     /** PostgreSQL host and port as Vault reaches them (the in-network container name when both run in Docker). */
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
+    /** libpq sslmode in the connection URL; default "disable" (the dev container has no TLS). */
+    sslMode?: SslMode;
     /** The Vault admin login role and its password. */
     adminUsername: pulumi.Input<string>;
     adminPassword: pulumi.Input<string>;
@@ -31,6 +34,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly mountPath: pulumi.Output<string>;
     /** Resolves once the connection is written and verified: roles that use it depend on it. */
     public readonly connectionName: pulumi.Output<string>;
+    public readonly mount: vault.Mount;
+    public readonly connection: vault.database.SecretBackendConnection;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -40,6 +45,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             throw invalid(where, "allowedRoles", args.allowedRoles, "a connection must serve at least one role");
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
+        const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
@@ -47,7 +53,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         const mount = new vault.Mount(
             `${name}-mount`,
             { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
-            { parent: this, dependsOn },
+            { parent: this, dependsOn, ...childLifecycle(opts) },
         );
         const connectionName = args.connectionName ?? pulumi.output(args.database);
         const connection = new vault.database.SecretBackendConnection(
@@ -61,7 +67,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                 postgresql: {
                     connectionUrl: pulumi
                         .all([args.host, args.port, args.database])
-                        .apply(([host, port, database]) => connectionUrlTemplate(host, port, database)),
+                        .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, sslMode)),
                     username: args.adminUsername,
                     password: pulumi.secret(args.adminPassword),
                     maxOpenConnections,
@@ -70,8 +76,11 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                     passwordAuthentication: "scram-sha-256",
                 },
             },
-            { parent: this, dependsOn },
+            // Unmounting revokes every lease, and each revocation needs this connection: it goes with the mount.
+            { parent: this, dependsOn, deletedWith: mount, replaceWith: opts?.replaceWith },
         );
+        this.mount = mount;
+        this.connection = connection;
 
         this.mountPath = mount.path;
         this.connectionName = connection.name;

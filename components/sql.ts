@@ -151,6 +151,6 @@ export function dropExpiredUserStatements(username: string, ownerGroup: string):
  * The connection URL Vault stores: credentials stay templates (`{{username}}`/`{{password}}`), which Vault fills
  * from the connection's username and password, URL-escaped, so they never appear in the URL itself.
  */
-export function connectionUrlTemplate(host: string, port: number, database: string): string {
-    return `postgresql://{{username}}:{{password}}@${host}:${port}/${encodeURIComponent(database)}?sslmode=disable`;
+export function connectionUrlTemplate(host: string, port: number, database: string, sslMode = "disable"): string {
+    return `postgresql://{{username}}:{{password}}@${host}:${port}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}`;
 }

@@ -2,10 +2,14 @@
  * Every default and every input check, in one place. Components and the stack program call these before they
  * create a single resource, so bad input fails at program start with a message naming the field and the value.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { ACCESS_LEVELS, AccessLevel, MAX_ROLE_NAME_LENGTH, POSTGRES_MAX_IDENTIFIER_LENGTH } from "./sql";
 
-/** Thrown for any bad argument or stack config value. */
-export class ValidationError extends Error {
+/**
+ * Thrown for any bad argument or stack config value. A `pulumi.RunError`, because the Node runner prints those as
+ * the message alone, on one line, without a stack (`@pulumi/pulumi/cmd/run/run.js`, its uncaught-error handler).
+ */
+export class ValidationError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "ValidationError";
@@ -202,11 +206,18 @@ export function resolveRole(where: string, spec: unknown): ResolvedRoleSpec {
     return { name, access: raw.access as AccessLevel, defaultTtlSeconds, maxTtlSeconds };
 }
 
+/** The keys a role entry may have, in the order the docs list them. */
+export const ROLE_SPEC_KEYS: readonly (keyof DatabaseRoleSpec)[] = ["name", "access", "defaultTtl", "maxTtl"];
+
 export function resolveRoles(where: string, specs: unknown): ResolvedRoleSpec[] {
     if (!Array.isArray(specs) || specs.length === 0) {
         throw invalid(where, "roles", specs, "declare at least one role as a list of { name, access, defaultTtl, maxTtl }");
     }
-    const roles = specs.map((spec, index) => resolveRole(`${where} roles[${index}]`, spec));
+    const roles = specs.map((spec, index) => {
+        const role = resolveRole(`${where} roles[${index}]`, spec);
+        rejectUnknownKeys(`${where} roles[${index}] "${role.name}"`, spec as Record<string, unknown>, ROLE_SPEC_KEYS);
+        return role;
+    });
     rejectDuplicates(where, "roles", roles.map((role) => role.name));
     return roles;
 }
@@ -225,6 +236,9 @@ export interface AppSpec {
     /** How long a secret id stays valid (default 24h). */
     secretIdTtl?: Duration;
 }
+
+/** The keys an app entry may have, in the order the docs list them. */
+export const APP_SPEC_KEYS: readonly (keyof AppSpec)[] = ["name", "roles", "tokenTtl", "tokenMaxTtl", "secretIdTtl"];
 
 export interface ResolvedAppSpec {
     name: string;
@@ -277,9 +291,20 @@ export function resolveApps(where: string, specs: unknown, roles: readonly Resol
     if (!Array.isArray(specs)) {
         throw invalid(where, "apps", specs, "apps must be a list of { name, roles }");
     }
-    const apps = specs.map((spec, index) => resolveApp(`${where} apps[${index}]`, spec, roles));
+    const apps = specs.map((spec, index) => {
+        const app = resolveApp(`${where} apps[${index}]`, spec, roles);
+        rejectUnknownKeys(`${where} apps[${index}] "${app.name}"`, spec as Record<string, unknown>, APP_SPEC_KEYS);
+        return app;
+    });
     rejectDuplicates(where, "apps", apps.map((app) => app.name));
     return apps;
+}
+
+/** A key a spec does not know is a typo (`tokenTTL`), never a value to ignore. */
+function rejectUnknownKeys(where: string, spec: Record<string, unknown>, known: readonly string[]): void {
+    for (const key of Object.keys(spec)) {
+        if (!known.includes(key)) throw invalid(where, key, spec[key], `unknown key; known keys are ${known.join(", ")}`);
+    }
 }
 
 function rejectDuplicates(where: string, field: string, names: readonly string[]): void {
@@ -294,14 +319,26 @@ function rejectDuplicates(where: string, field: string, names: readonly string[]
 // Stack config
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The stack config keys index.ts reads (namespace `vault-pg:`), and the kind of value each holds. */
+/**
+ * The stack config keys index.ts reads (namespace `vault-pg:`), and the kind of value each holds. "secret" keys are
+ * read with `getSecret` and never appear in Pulumi.yaml: a typed key there without a default is required by the CLI.
+ */
 export const STACK_CONFIG_KEYS = {
     flavor: "string",
     postgresImage: "string",
+    postgresDataPath: "string",
     vaultImage: "string",
     postgresHostPort: "integer",
     vaultHostPort: "integer",
     hostAddress: "string",
+    postgresHost: "string",
+    postgresPort: "integer",
+    postgresVaultHost: "string",
+    postgresSuperuser: "string",
+    postgresSuperuserPassword: "secret",
+    postgresSslMode: "string",
+    vaultAddress: "string",
+    vaultToken: "secret",
     database: "string",
     mountPath: "string",
     approlePath: "string",
@@ -311,11 +348,19 @@ export const STACK_CONFIG_KEYS = {
 } as const;
 export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;
 
-/** The composite's arguments as read from stack config (a subset of VaultPostgresArgs with plain values). */
+/** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
+const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = ["vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress"];
+
+/** Raw stack config as index.ts reads it: plain strings, and secrets as `Output`s from `getSecret`. */
+export type RawStackConfig = Record<string, string | pulumi.Output<string> | undefined>;
+
+/** The composite's arguments as read from stack config (a subset of VaultPostgresArgs). */
 export interface StackSettings {
     flavor?: Flavor;
-    postgres: { image?: string; hostPort?: number; hostAddress?: string };
+    postgres: { image?: string; hostPort?: number; hostAddress?: string; dataPath?: string };
     vault: { image?: string; hostPort?: number; hostAddress?: string };
+    existingPostgres?: ExistingPostgres;
+    existingVault?: ExistingVault;
     database?: string;
     mountPath?: string;
     approlePath?: string;
@@ -324,11 +369,67 @@ export interface StackSettings {
     apps: AppSpec[];
 }
 
+/** A PostgreSQL the stack does not run: no container, the access model is applied to it as its superuser. */
+export interface ExistingPostgres {
+    /** Host the Pulumi process connects to. */
+    host: pulumi.Input<string>;
+    /** Its port; default 5432. */
+    port?: pulumi.Input<number>;
+    /** Host Vault connects to, where it differs from `host`; the port is the same. */
+    vaultHost?: pulumi.Input<string>;
+    /** A superuser (or a role with CREATEROLE and CREATEDB) the Pulumi process uses; default "postgres". */
+    superuser?: pulumi.Input<string>;
+    superuserPassword: pulumi.Input<string>;
+    /** libpq sslmode for both the Pulumi process and Vault; default "require". */
+    sslMode?: SslMode;
+}
+
+/** A Vault (or OpenBao) the stack does not run: no container, every Vault resource goes through this address. */
+export interface ExistingVault {
+    /** API address, e.g. "https://vault.example.com:8200". */
+    address: pulumi.Input<string>;
+    /** A token allowed to apply the stack's Vault resources. */
+    token: pulumi.Input<string>;
+}
+
+export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+export const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+export function checkSslMode(where: string, field: string, value: unknown, fallback: SslMode): SslMode {
+    if (value === undefined) return fallback;
+    if (typeof value === "string" && (SSL_MODES as readonly string[]).includes(value)) return value as SslMode;
+    throw invalid(where, field, value, `unknown sslmode; expected one of ${SSL_MODES.join(", ")}`);
+}
+
+/** A host name or IP address, as plain text; values only known at deploy time pass through. */
+export function checkHost(where: string, field: string, value: unknown): void {
+    if (value === undefined || isPulumiValue(value)) return;
+    if (typeof value !== "string" || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:.]+\]$/.test(value)) {
+        throw invalid(where, field, value, "a host must be a DNS name or an IP address, without scheme or port");
+    }
+}
+
+/** A Vault API address: http(s)://host[:port], no path. */
+export function checkVaultAddress(where: string, field: string, value: unknown): void {
+    if (value === undefined || isPulumiValue(value)) return;
+    if (typeof value !== "string" || !/^https?:\/\/[A-Za-z0-9.\-[\]:]+(:\d{1,5})?\/?$/.test(value)) {
+        throw invalid(where, field, value, 'a Vault address looks like "https://vault.example.com:8200"');
+    }
+}
+
+/** A path inside a container, absolute. */
+export function checkContainerPath(where: string, field: string, value: unknown): void {
+    if (value === undefined || isPulumiValue(value)) return;
+    if (typeof value !== "string" || !/^\/[A-Za-z0-9._\-/]*$/.test(value)) {
+        throw invalid(where, field, value, "a container path must be absolute, e.g. /var/lib/postgresql/data");
+    }
+}
+
 /**
- * Turns raw stack config (each value as Pulumi stores it: a string, JSON for lists and objects) into typed settings.
- * Unknown keys are rejected, so a typo does not silently fall back to a default.
+ * Turns raw stack config (each value as Pulumi stores it: a string, JSON for lists and objects; secrets as Outputs)
+ * into typed settings. Unknown keys are rejected, so a typo does not silently fall back to a default.
  */
-export function readStackConfig(raw: Record<string, string | undefined>): StackSettings {
+export function readStackConfig(raw: RawStackConfig): StackSettings {
     const where = "stack config (vault-pg)";
     for (const key of Object.keys(raw)) {
         if (raw[key] !== undefined && !(key in STACK_CONFIG_KEYS)) {
@@ -339,7 +440,11 @@ export function readStackConfig(raw: Record<string, string | undefined>): StackS
         const text = raw[key];
         if (text === undefined) return undefined;
         const kind = STACK_CONFIG_KEYS[key];
-        if (kind === "string") return text;
+        if (kind === "secret") return text;
+        if (typeof text !== "string") {
+            throw invalid(where, key, "[secret]", `is a secret; set it as plain config: pulumi config set vault-pg:${key} <value>`);
+        }
+        if (kind === "string") return text === "" && EMPTY_MEANS_UNSET.includes(key) ? undefined : text;
         if (kind === "integer") {
             if (!/^-?\d+$/.test(text.trim())) throw invalid(where, key, text, "must be a whole number");
             return Number(text);
@@ -354,13 +459,17 @@ export function readStackConfig(raw: Record<string, string | undefined>): StackS
     const int = (key: StackConfigKey): number | undefined => value(key) as number | undefined;
     checkPort(where, "postgresHostPort", int("postgresHostPort"));
     checkPort(where, "vaultHostPort", int("vaultHostPort"));
+    checkContainerPath(where, "postgresDataPath", str("postgresDataPath"));
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
     resolveApps(where, value("apps"), roles);
     return {
         flavor: checkFlavor(where, str("flavor")),
-        postgres: { image: str("postgresImage"), hostPort: int("postgresHostPort"), hostAddress },
+        postgres: { image: str("postgresImage"), hostPort: int("postgresHostPort"), hostAddress, dataPath: str("postgresDataPath") },
         vault: { image: str("vaultImage"), hostPort: int("vaultHostPort"), hostAddress },
+        existingPostgres: readExistingPostgres(where, str("postgresHost"), int("postgresPort"), str("postgresVaultHost"), str("postgresSuperuser"),
+            value("postgresSuperuserPassword") as pulumi.Output<string> | undefined, str("postgresSslMode")),
+        existingVault: readExistingVault(where, str("vaultAddress"), value("vaultToken") as pulumi.Output<string> | undefined),
         database: str("database"),
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
@@ -368,4 +477,57 @@ export function readStackConfig(raw: Record<string, string | undefined>): StackS
         roles: value("roles") as DatabaseRoleSpec[],
         apps: (value("apps") as AppSpec[] | undefined) ?? [],
     };
+}
+
+function readExistingPostgres(
+    where: string,
+    host: string | undefined,
+    port: number | undefined,
+    vaultHost: string | undefined,
+    superuser: string | undefined,
+    superuserPassword: pulumi.Output<string> | undefined,
+    sslMode: string | undefined,
+): ExistingPostgres | undefined {
+    if (host === undefined) {
+        // postgresPort and postgresSuperuser have Pulumi.yaml defaults, so only these two show intent.
+        const stray = { postgresVaultHost: vaultHost, postgresSuperuserPassword: superuserPassword };
+        for (const [key, given] of Object.entries(stray)) {
+            if (given !== undefined) throw invalid(where, key, isPulumiValue(given) ? "[secret]" : given, "applies only to an existing PostgreSQL; set postgresHost too");
+        }
+        return undefined;
+    }
+    const existing = { host, port, vaultHost, superuser, superuserPassword: superuserPassword as pulumi.Output<string>, sslMode: sslMode as SslMode | undefined };
+    return checkExistingPostgres(where, "", existing);
+}
+
+function readExistingVault(where: string, address: string | undefined, token: pulumi.Output<string> | undefined): ExistingVault | undefined {
+    if (address === undefined) {
+        if (token !== undefined) throw invalid(where, "vaultToken", "[secret]", "applies only to an existing Vault; set vaultAddress too");
+        return undefined;
+    }
+    return checkExistingVault(where, "", { address, token: token as pulumi.Output<string> });
+}
+
+/** Checks an existing PostgreSQL's settings; `prefix` names the field path ("" for stack config keys). */
+export function checkExistingPostgres(where: string, prefix: string, existing: ExistingPostgres): ExistingPostgres {
+    const field = (name: string): string => (prefix ? `${prefix}.${name}` : `postgres${name[0].toUpperCase()}${name.slice(1)}`);
+    checkHost(where, field("host"), existing.host);
+    checkPort(where, field("port"), existing.port);
+    checkHost(where, field("vaultHost"), existing.vaultHost);
+    if (existing.superuserPassword === undefined || existing.superuserPassword === "") {
+        throw invalid(where, field("superuserPassword"), existing.superuserPassword,
+            "an existing PostgreSQL needs its superuser password (pulumi config set --secret vault-pg:postgresSuperuserPassword ...)");
+    }
+    checkSslMode(where, field("sslMode"), existing.sslMode, "require");
+    return existing;
+}
+
+/** Checks an existing Vault's settings; `prefix` names the field path ("" for stack config keys). */
+export function checkExistingVault(where: string, prefix: string, existing: ExistingVault): ExistingVault {
+    checkVaultAddress(where, prefix ? `${prefix}.address` : "vaultAddress", existing.address);
+    if (existing.token === undefined || existing.token === "") {
+        throw invalid(where, prefix ? `${prefix}.token` : "vaultToken", existing.token,
+            "an existing Vault needs a token that may apply the stack's resources (pulumi config set --secret vault-pg:vaultToken ...)");
+    }
+    return existing;
 }

@@ -1,21 +1,28 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
 import { PostgresAccessModel } from "./access-model";
 import { AppAccess } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
 import { DatabaseRole } from "./database-role";
-import { PostgresServer } from "./postgres-server";
+import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { GroupRoleNames } from "./sql";
 import {
     AppSpec,
+    checkContainerPath,
+    checkExistingPostgres,
+    checkExistingVault,
     checkFlavor,
     checkImage,
     checkMountPath,
     checkPort,
     checkPositiveInteger,
     checkSqlName,
+    checkSslMode,
     DatabaseRoleSpec,
     DEFAULTS,
+    ExistingPostgres,
+    ExistingVault,
     Flavor,
     resolveApps,
     resolveRoles,
@@ -31,13 +38,22 @@ export interface ContainerSettings {
     hostAddress?: pulumi.Input<string>;
 }
 
+export interface PostgresContainerSettings extends ContainerSettings {
+    /** Where the data volume is mounted; default from the image's major version (see `postgresDataPath`). */
+    dataPath?: pulumi.Input<string>;
+}
+
 export interface VaultPostgresArgs {
-    /** "vault" or "openbao"; default "vault". */
+    /** "vault" or "openbao"; default "vault". Picks the dev container's image and env names. */
     flavor?: Flavor;
-    /** The PostgreSQL container; default image "postgres:18" on host port 15432. */
-    postgres?: ContainerSettings;
-    /** The Vault dev server container; default host port 18200. */
+    /** The PostgreSQL container; default image "postgres:18" on host port 15432. Ignored with `existingPostgres`. */
+    postgres?: PostgresContainerSettings;
+    /** The Vault dev server container; default host port 18200. Ignored with `existingVault`. */
     vault?: ContainerSettings;
+    /** Use this PostgreSQL instead of running a container. */
+    existingPostgres?: ExistingPostgres;
+    /** Use this Vault (or OpenBao) instead of running a dev server container. */
+    existingVault?: ExistingVault;
     /** Application database; default "app". Also the group role prefix and the connection name. */
     database?: string;
     /** Path of the database secrets engine; default "database". */
@@ -60,14 +76,27 @@ export interface AppLogin {
 }
 
 /**
- * Everything wired together: PostgreSQL and a Vault dev server on one Docker network, the access model, the database
- * secrets engine, one Vault role per declared role, and AppRole access per application.
+ * Everything wired together: PostgreSQL and a Vault dev server on one Docker network (or existing servers), the
+ * access model, the database secrets engine, one Vault role per declared role, and AppRole access per application.
  */
 export class VaultPostgres extends pulumi.ComponentResource {
-    public readonly postgres: PostgresServer;
-    public readonly vault: VaultServer;
+    /** The PostgreSQL container; undefined with `existingPostgres`. */
+    public readonly postgres?: PostgresServer;
+    /** The Vault dev server container; undefined with `existingVault`. */
+    public readonly vault?: VaultServer;
+    /** The provider every Vault resource of the stack goes through. */
+    public readonly vaultProvider: vault.Provider;
+    /** Vault API address, as the Pulumi process reaches it. */
+    public readonly vaultAddress: pulumi.Output<string>;
+    /** `host:port` of PostgreSQL, as the Pulumi process reaches it. */
+    public readonly postgresAddress: pulumi.Output<string>;
     public readonly accessModel: PostgresAccessModel;
     public readonly engine: DatabaseSecretsEngine;
+    public readonly approle: AppRoleAuth;
+    /** Role name → its DatabaseRole. */
+    public readonly roles: Record<string, DatabaseRole>;
+    /** App name → its AppAccess. */
+    public readonly appAccess: Record<string, AppAccess>;
     public readonly groupRoles: GroupRoleNames;
     public readonly mountPath: pulumi.Output<string>;
     /** Role name → `<mount>/creds/<role>`. */
@@ -82,6 +111,9 @@ export class VaultPostgres extends pulumi.ComponentResource {
         checkImage(where, "vault.image", args.vault?.image);
         checkPort(where, "postgres.hostPort", args.postgres?.hostPort);
         checkPort(where, "vault.hostPort", args.vault?.hostPort);
+        checkContainerPath(where, "postgres.dataPath", args.postgres?.dataPath);
+        const existingPostgres = args.existingPostgres && checkExistingPostgres(where, "existingPostgres", args.existingPostgres);
+        const existingVault = args.existingVault && checkExistingVault(where, "existingVault", args.existingVault);
         const database = checkSqlName(where, "database", args.database ?? DEFAULTS.database, 53);
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
@@ -91,19 +123,31 @@ export class VaultPostgres extends pulumi.ComponentResource {
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:index:VaultPostgres", name, {}, opts);
 
-        this.postgres = new PostgresServer(`${name}-postgres`, { ...args.postgres }, { parent: this });
-        this.vault = new VaultServer(`${name}-vault`, { flavor, ...args.vault, networkName: this.postgres.networkName }, { parent: this });
-        const vaultOpts = { parent: this, providers: [this.vault.provider] };
+        const pg = this.postgresSide(name, args, existingPostgres);
+        this.postgres = pg.server;
+        this.postgresAddress = pulumi.interpolate`${pg.host}:${pg.port}`;
+        if (existingVault) {
+            this.vaultProvider = new vault.Provider(`${name}-vault-provider`, { address: existingVault.address, token: pulumi.secret(existingVault.token) }, { parent: this });
+            this.vaultAddress = pulumi.output(existingVault.address);
+        } else {
+            this.vault = new VaultServer(`${name}-vault`, { flavor, ...args.vault, networkName: this.postgres?.networkName }, { parent: this });
+            this.vaultProvider = this.vault.provider;
+            this.vaultAddress = this.vault.address;
+        }
+        // Where Vault reaches PostgreSQL: in-network beside a container Vault, else the address the Pulumi side uses.
+        const vaultSeesPostgres =
+            existingPostgres ? { host: existingPostgres.vaultHost ?? existingPostgres.host, port: pg.port }
+            : this.vault ? { host: this.postgres!.internalHost, port: this.postgres!.internalPort }
+            : { host: pg.host, port: pg.port };
+
+        // A dev server keeps everything in memory: what lives only in it is replaced with its container, and not
+        // deleted one by one when the container goes anyway.
+        const serverBound = this.vault ? { deletedWith: this.vault.container, replaceWith: [this.vault.container] } : {};
+        const vaultOpts = { parent: this, providers: [this.vaultProvider], ...serverBound };
 
         this.accessModel = new PostgresAccessModel(
             `${name}-access`,
-            {
-                host: this.postgres.host,
-                port: this.postgres.port,
-                superuser: this.postgres.superuser,
-                superuserPassword: this.postgres.superuserPassword,
-                database,
-            },
+            { host: pg.host, port: pg.port, superuser: pg.superuser, superuserPassword: pg.superuserPassword, sslMode: pg.sslMode, database },
             { parent: this },
         );
         this.groupRoles = this.accessModel.groupRoles;
@@ -113,19 +157,21 @@ export class VaultPostgres extends pulumi.ComponentResource {
             {
                 mountPath,
                 database: this.accessModel.database,
-                host: this.postgres.internalHost,
-                port: this.postgres.internalPort,
+                host: vaultSeesPostgres.host,
+                port: vaultSeesPostgres.port,
+                sslMode: pg.sslMode,
                 adminUsername: this.accessModel.vaultAdminUsername,
                 adminPassword: this.accessModel.vaultAdminPassword,
                 allowedRoles: roles.map((role) => role.name),
                 maxOpenConnections,
             },
-            { ...vaultOpts, dependsOn: [this.accessModel, this.postgres] },
+            { ...vaultOpts, dependsOn: this.postgres ? [this.accessModel, this.postgres] : [this.accessModel] },
         );
         this.mountPath = this.engine.mountPath;
 
-        const credsPaths = roles.map((role) => {
-            const databaseRole = new DatabaseRole(
+        this.roles = {};
+        for (const role of roles) {
+            this.roles[role.name] = new DatabaseRole(
                 `${name}-role-${role.name}`,
                 {
                     name: role.name,
@@ -136,15 +182,18 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     connectionName: this.engine.connectionName,
                     groupRoles: this.groupRoles,
                 },
-                vaultOpts,
+                // Deleting the mount deletes its roles; until then, revoking its leases needs them.
+                { ...vaultOpts, deletedWith: this.engine.mount },
             );
-            return pulumi.all([role.name, databaseRole.credsPath]);
-        });
-        this.credsPaths = pulumi.all(credsPaths).apply((entries) => Object.fromEntries(entries));
+        }
+        this.credsPaths = pulumi
+            .all(Object.entries(this.roles).map(([roleName, role]) => pulumi.all([roleName, role.credsPath])))
+            .apply((entries) => Object.fromEntries(entries));
 
-        const approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, vaultOpts);
-        const appLogins = apps.map((app) => {
-            const access = new AppAccess(
+        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, vaultOpts);
+        this.appAccess = {};
+        for (const app of apps) {
+            this.appAccess[app.name] = new AppAccess(
                 `${name}-app-${app.name}`,
                 {
                     name: app.name,
@@ -152,17 +201,40 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     tokenTtl: app.tokenTtlSeconds,
                     tokenMaxTtl: app.tokenMaxTtlSeconds,
                     secretIdTtl: app.secretIdTtlSeconds,
-                    mountPath: this.engine.mountPath,
-                    approlePath: approle.path,
+                    // The plain path, so the policy text is known at preview (the policy pack reads it).
+                    mountPath,
+                    approlePath: this.approle.path,
                 },
                 vaultOpts,
             );
-            return pulumi
-                .all([access.policyName, access.roleId, access.loginPath])
-                .apply(([policyName, roleId, loginPath]): [string, AppLogin] => [app.name, { policyName, roleId, loginPath }]);
-        });
-        this.apps = pulumi.all(appLogins).apply((entries) => Object.fromEntries(entries));
+        }
+        this.apps = pulumi
+            .all(
+                Object.entries(this.appAccess).map(([appName, access]) =>
+                    pulumi
+                        .all([access.policyName, access.roleId, access.loginPath])
+                        .apply(([policyName, roleId, loginPath]): [string, AppLogin] => [appName, { policyName, roleId, loginPath }]),
+                ),
+            )
+            .apply((entries) => Object.fromEntries(entries));
 
-        this.registerOutputs({ mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+        this.registerOutputs({ vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+    }
+
+    /** The PostgreSQL the stack administers: a container it runs, or the existing server it was given. */
+    private postgresSide(name: string, args: VaultPostgresArgs, existing: ExistingPostgres | undefined) {
+        if (existing) {
+            return {
+                server: undefined,
+                host: pulumi.output(existing.host),
+                port: pulumi.output(existing.port ?? POSTGRES_CONTAINER_PORT),
+                superuser: pulumi.output(existing.superuser ?? "postgres"),
+                superuserPassword: pulumi.secret(existing.superuserPassword),
+                sslMode: checkSslMode(`VaultPostgres ${name}`, "existingPostgres.sslMode", existing.sslMode, "require"),
+            };
+        }
+        const { dataPath, ...container } = args.postgres ?? {};
+        const server = new PostgresServer(`${name}-postgres`, { ...container, dataMountPath: dataPath }, { parent: this });
+        return { server, host: server.host, port: server.port, superuser: server.superuser, superuserPassword: server.superuserPassword, sslMode: "disable" as const };
     }
 }

@@ -30,8 +30,8 @@ export interface VaultServerArgs {
     hostPort?: pulumi.Input<number>;
     /** Host address the port is published on and the Pulumi process connects to; default "127.0.0.1". */
     hostAddress?: pulumi.Input<string>;
-    /** Docker network shared with PostgreSQL. */
-    networkName: pulumi.Input<string>;
+    /** Docker network shared with PostgreSQL; default: Docker's default bridge (PostgreSQL then runs elsewhere). */
+    networkName?: pulumi.Input<string>;
 }
 
 /**
@@ -49,6 +49,11 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
     /** Use this provider for every Vault resource that belongs to this server. */
     public readonly provider: vault.Provider;
+    /**
+     * The server's container. A dev server keeps everything in memory, so whatever lives only in it should be
+     * created with `replaceWith: [container]` and `deletedWith: container` (VaultPostgres does).
+     */
+    public readonly container: docker.Container;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultServer ${name}`;
@@ -77,7 +82,7 @@ export class VaultServer extends pulumi.ComponentResource {
                     // Dev mode does not lock memory; skipping setcap avoids needing IPC_LOCK.
                     "SKIP_SETCAP=true",
                 ],
-                networksAdvanced: [{ name: args.networkName, aliases: [name] }],
+                networksAdvanced: args.networkName === undefined ? undefined : [{ name: args.networkName, aliases: [name] }],
                 ports: [{ internal: VAULT_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
                 healthcheck: {
                     tests: ["CMD", settings.cli, "status", `-address=http://127.0.0.1:${VAULT_CONTAINER_PORT}`],
@@ -90,8 +95,10 @@ export class VaultServer extends pulumi.ComponentResource {
                 waitTimeout: 120,
                 restart: "unless-stopped",
             },
-            { parent: this, additionalSecretOutputs: ["envs"] },
+            // A fixed name and host port: the old container must go before its replacement can start.
+            { parent: this, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true },
         );
+        this.container = container;
 
         this.address = pulumi
             .all([container.ports, hostPort, hostAddress])

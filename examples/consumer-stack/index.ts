@@ -23,9 +23,10 @@ const platform = new VaultPostgres("shop", {
     ],
 });
 
-export const vaultAddress = platform.vault.address;
+export const vaultAddress = platform.vaultAddress;
 export const mountPath = platform.mountPath;
 export const credsPaths = platform.credsPaths;
 export const apps = platform.apps;
 export const groupRoles = platform.groupRoles;
-export const rootToken = pulumi.secret(platform.vault.rootToken);
+// The stack runs its own dev server here (no existingVault), so there is a root token to hand to operators.
+export const rootToken = platform.vault && pulumi.secret(platform.vault.rootToken);

@@ -120,6 +120,6 @@ describe("VaultPostgres graph", () => {
             deploy: { policyName: "deploy-db", roleId: "mock-role-id-deploy", loginPath: "auth/approle/login" },
         });
         expect(stack.groupRoles).toEqual({ readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" });
-        expect(stack.vault.flavor).toBe("openbao");
+        expect(stack.vault?.flavor).toBe("openbao");
     });
 });

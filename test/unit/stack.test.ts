@@ -34,8 +34,8 @@ describe("the dev stack program", () => {
     });
 
     it("exports the root token and passwords only as secrets", async () => {
-        expect(await isSecret(program.vaultRootToken)).toBe(true);
-        expect(await isSecret(program.postgresSuperuserPassword)).toBe(true);
+        expect(await isSecret(program.vaultRootToken!)).toBe(true);
+        expect(await isSecret(program.postgresSuperuserPassword!)).toBe(true);
         expect(await isSecret(program.vaultAdminPassword)).toBe(true);
         expect(await isSecret(program.credsPaths)).toBe(false);
     });
@@ -70,7 +70,8 @@ describe("Pulumi.yaml", () => {
     });
 
     it("declares the scalar config keys the program reads, with the defaults the components use", () => {
-        const scalarKeys = Object.entries(STACK_CONFIG_KEYS).filter(([, kind]) => kind !== "list").map(([key]) => key);
+        // Lists are set per stack; secrets are set with `pulumi config set --secret` and have no default to declare.
+        const scalarKeys = Object.entries(STACK_CONFIG_KEYS).filter(([, kind]) => kind !== "list" && kind !== "secret").map(([key]) => key);
         expect(Object.keys(project.config).sort()).toEqual(scalarKeys.sort());
         expect(project.config.flavor.default).toBe(DEFAULTS.flavor);
         expect(project.config.postgresImage.default).toBe(DEFAULTS.postgresImage);
@@ -82,6 +83,13 @@ describe("Pulumi.yaml", () => {
         expect(project.config.approlePath.default).toBe(DEFAULTS.approlePath);
         expect(project.config.maxOpenConnections.default).toBe(DEFAULTS.maxOpenConnections);
         expect(project.config.postgresHostPort.type).toBe("integer");
+        expect(project.config.postgresPort.default).toBe(5432);
+        expect(project.config.postgresSuperuser.default).toBe("postgres");
+    });
+
+    it("gives every typed key a default, since the CLI requires a typed key without one", () => {
+        const required = Object.entries(project.config).filter(([, declared]) => declared.type !== undefined && !("default" in declared));
+        expect(required.map(([key]) => key)).toEqual([]);
     });
 
     it("gives each key the type readStackConfig reads it as", () => {
@@ -90,8 +98,8 @@ describe("Pulumi.yaml", () => {
         }
     });
 
-    it("leaves the Vault image to the flavor, and names both flavor defaults", () => {
-        expect(project.config.vaultImage.default).toBeUndefined();
+    it("leaves the Vault image to the flavor (empty default), and names both flavor defaults", () => {
+        expect(project.config.vaultImage.default).toBe("");
         expect(project.config.vaultImage.description).toContain(DEFAULTS.vaultImages.vault);
         expect(project.config.vaultImage.description).toContain(DEFAULTS.vaultImages.openbao);
     });

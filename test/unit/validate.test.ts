@@ -3,6 +3,7 @@
  * names where, the field and the value. The same checks seen through stack config and component constructors are in
  * bad-input.test.ts.
  */
+import * as pulumi from "@pulumi/pulumi";
 import {
     checkFlavor,
     checkImage,
@@ -271,8 +272,10 @@ describe("readStackConfig", () => {
     it("reads the dev stack's Pulumi.dev.yaml into typed settings", () => {
         expect(readStackConfig(loadStackConfig())).toStrictEqual({
             flavor: "vault",
-            postgres: { image: undefined, hostPort: 15432, hostAddress: undefined },
+            postgres: { image: undefined, hostPort: 15432, hostAddress: undefined, dataPath: undefined },
             vault: { image: undefined, hostPort: 18200, hostAddress: undefined },
+            existingPostgres: undefined,
+            existingVault: undefined,
             database: "app",
             mountPath: "database",
             approlePath: undefined,
@@ -309,8 +312,10 @@ describe("readStackConfig", () => {
             }),
         ).toStrictEqual({
             flavor: "openbao",
-            postgres: { image: "postgres:17", hostPort: 25432, hostAddress: "0.0.0.0" },
+            postgres: { image: "postgres:17", hostPort: 25432, hostAddress: "0.0.0.0", dataPath: undefined },
             vault: { image: "openbao/openbao:2.3", hostPort: 28200, hostAddress: "0.0.0.0" },
+            existingPostgres: undefined,
+            existingVault: undefined,
             database: "shop",
             mountPath: "team/db",
             approlePath: "apps",
@@ -322,9 +327,90 @@ describe("readStackConfig", () => {
 
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
-            () => readStackConfig({ roles: ROLES, postgresPort: "5432" }),
-            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
+            () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
         );
+    });
+
+    it("takes the empty defaults of Pulumi.yaml as not set: the flavor's image, the image's data path, containers", () => {
+        const settings = readStackConfig({ roles: ROLES, vaultImage: "", postgresDataPath: "", postgresHost: "", postgresVaultHost: "", postgresSslMode: "", vaultAddress: "", postgresPort: "5432", postgresSuperuser: "postgres" });
+        expect(settings.vault.image).toBeUndefined();
+        expect(settings.postgres.dataPath).toBeUndefined();
+        expect(settings.existingPostgres).toBeUndefined();
+        expect(settings.existingVault).toBeUndefined();
+    });
+
+    it("reads an existing PostgreSQL and an existing Vault, secrets as given", () => {
+        const password = pulumi.secret("pg-secret");
+        const token = pulumi.secret("vault-token");
+        const settings = readStackConfig({
+            roles: ROLES,
+            postgresHost: "db.internal",
+            postgresPort: "6432",
+            postgresVaultHost: "db.vault-side",
+            postgresSuperuser: "admin",
+            postgresSuperuserPassword: password,
+            postgresSslMode: "verify-full",
+            vaultAddress: "https://vault.internal:8200",
+            vaultToken: token,
+        });
+        expect(settings.existingPostgres).toStrictEqual({ host: "db.internal", port: 6432, vaultHost: "db.vault-side", superuser: "admin", superuserPassword: password, sslMode: "verify-full" });
+        expect(settings.existingVault).toStrictEqual({ address: "https://vault.internal:8200", token });
+    });
+
+    it("refuses an existing server without its secret, and a secret without its server", () => {
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresHost: "db.internal" }),
+            `${WHERE}: postgresSuperuserPassword = undefined: an existing PostgreSQL needs its superuser password (pulumi config set --secret vault-pg:postgresSuperuserPassword ...)`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, vaultAddress: "https://vault.internal:8200" }),
+            `${WHERE}: vaultToken = undefined: an existing Vault needs a token that may apply the stack's resources (pulumi config set --secret vault-pg:vaultToken ...)`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, vaultToken: pulumi.secret("t") }),
+            `${WHERE}: vaultToken = "[secret]": applies only to an existing Vault; set vaultAddress too`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresSuperuserPassword: pulumi.secret("p") }),
+            `${WHERE}: postgresSuperuserPassword = "[secret]": applies only to an existing PostgreSQL; set postgresHost too`,
+        );
+    });
+
+    it("refuses a bad existing-server address, sslmode or data path, naming the key", () => {
+        const secret = pulumi.secret("p");
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresHost: "db:5432", postgresSuperuserPassword: secret }),
+            `${WHERE}: postgresHost = "db:5432": a host must be a DNS name or an IP address, without scheme or port`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresHost: "db", postgresSuperuserPassword: secret, postgresSslMode: "on" }),
+            `${WHERE}: postgresSslMode = "on": unknown sslmode; expected one of disable, allow, prefer, require, verify-ca, verify-full`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, vaultAddress: "vault:8200", vaultToken: secret }),
+            `${WHERE}: vaultAddress = "vault:8200": a Vault address looks like "https://vault.example.com:8200"`,
+        );
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresDataPath: "data" }),
+            `${WHERE}: postgresDataPath = "data": a container path must be absolute, e.g. /var/lib/postgresql/data`,
+        );
+    });
+
+    it("refuses a secret given where plain config is read", () => {
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, database: pulumi.secret("app") }),
+            `${WHERE}: database = "[secret]": is a secret; set it as plain config: pulumi config set vault-pg:database <value>`,
+        );
+    });
+
+    it.each([
+        ["roles", JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d", ttl: "5m" }]), undefined,
+            `${WHERE} roles[0] "reader": ttl = "5m": unknown key; known keys are name, access, defaultTtl, maxTtl`],
+        ["apps", ROLES, JSON.stringify([{ name: "web", roles: ["reader"], tokenTTL: "5m" }]),
+            `${WHERE} apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, tokenTtl, tokenMaxTtl, secretIdTtl`],
+    ])("rejects an unknown key inside %s, naming it", (_label, roles, apps, message) => {
+        expectInvalid(() => readStackConfig({ roles, apps }), message);
     });
 
     it.each(["15432.5", "1.5", "abc", "", "0x10"])("rejects the non-integer port %j", (port) => {
