@@ -9,6 +9,8 @@ import {
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    unknownCheckingProxy,
+    UnknownValueError,
 } from "@pulumi/policy";
 
 export const TYPES = {
@@ -319,9 +321,12 @@ const WILDCARD_CAPABILITIES = ["read", "list", "deny"];
 const ROLE_LEASES = /^sys\/leases\/(renew|revoke)\/[^*+]+\/creds\/[^/*+]+\/\*$/;
 
 function checkVaultPolicy(props: Record<string, unknown>): string[] {
+    // Read outside the try: a policy text unknown at preview is the engine's to report (as "can't run during
+    // preview", advisory), never a violation of this rule.
+    const text = String(props.policy ?? "");
     let rules: PolicyPathRule[];
     try {
-        rules = parsePolicyPaths(String(props.policy ?? ""));
+        rules = parsePolicyPaths(text);
     } catch (error) {
         return [
             `the policy cannot be read (${(error as Error).message}), so its grants cannot be checked. ` +
@@ -455,11 +460,28 @@ export interface PolicyResource {
     props: Record<string, unknown>;
 }
 
-/** One violation found by `validateResources`. */
+/** One violation found by `validateResources`; `level` is set only on a policy that could not run at preview. */
 export interface Violation {
     policy: string;
     resource: string;
     message: string;
+    level?: "advisory";
+}
+
+/** The wire format's marker for a value unknown at preview (`@pulumi/pulumi/runtime/rpc.js`, `unknownValue`). */
+export const UNKNOWN_AT_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Props as the engine hands them to a policy: deserialized from the wire format and wrapped in the SDK's proxy,
+ * which throws `UnknownValueError` when a policy reads a value marked `UNKNOWN_AT_PREVIEW`
+ * (`@pulumi/policy/server.js`, `analyze`).
+ */
+function propsAsTheEngineSends(props: Record<string, unknown>): Record<string, unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
+        deserializeProperties(struct: { toJavaScript(): unknown }, proxySecrets: boolean): Record<string, unknown>;
+    };
+    return unknownCheckingProxy(deserializeProperties({ toJavaScript: () => props }, false));
 }
 
 const NO_OPTIONS: PolicyResourceOptions = {
@@ -489,12 +511,22 @@ export function resourceValidationArgs(resource: PolicyResource, config: Record<
     };
 }
 
-/** Runs one policy on one resource the way the engine does; returns its violation messages in order. */
+/**
+ * Runs one policy on one resource the way the engine does; returns its violation messages in order. A read of a
+ * value unknown at preview ends the policy with the engine's advisory note (prefixed "can't run"), as the engine does.
+ */
 export async function runPolicy(policy: ResourceValidationPolicy, resource: PolicyResource, config: Record<string, unknown> = {}): Promise<string[]> {
     const messages: string[] = [];
-    const args = resourceValidationArgs(resource, config);
+    const args = resourceValidationArgs({ ...resource, props: propsAsTheEngineSends(resource.props) }, config);
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
-    for (const validate of validations) await validate(args, (message) => messages.push(message));
+    for (const validate of validations) {
+        try {
+            await validate(args, (message) => messages.push(message));
+        } catch (error) {
+            if (!(error instanceof UnknownValueError)) throw error;
+            messages.push(`can't run policy '${policy.name}' during preview: ${(error as Error).message}`);
+        }
+    }
     return messages;
 }
 
@@ -504,7 +536,8 @@ export async function validateResources(resources: PolicyResource[], config: { m
     for (const resource of resources) {
         for (const policy of allPolicies) {
             for (const message of await runPolicy(policy, resource, config)) {
-                violations.push({ policy: policy.name, resource: resource.name, message });
+                const level = message.startsWith("can't run policy ") ? { level: "advisory" as const } : {};
+                violations.push({ policy: policy.name, resource: resource.name, message, ...level });
             }
         }
     }

@@ -91,6 +91,8 @@ export class MockRecorder {
 /**
  * Installs mocks for project `vault-pg` with the given stack and config, and returns the recorder.
  * `config` holds values as Pulumi stores them: strings, with lists and objects as JSON.
+ * `preview` runs the program as `pulumi preview` of a stack that does not exist yet: no resource reports any output,
+ * so every input computed from another resource's output is unknown (recorded as `pulumi.unknown`).
  */
 export async function installMocks(
     stack = "dev",
@@ -105,6 +107,7 @@ export async function installMocks(
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 const inputs = args.inputs as Record<string, unknown>;
                 recorder.noteInputs(args.type, args.name, inputs);
+                if (preview) return { id: "", state: {} };
                 const state = { ...inputs, ...computedState(args.type, args.name, inputs), ...extraState(args.type, args.name, inputs) };
                 return { id: `${args.name}-id`, state };
             },
@@ -201,7 +204,11 @@ export function isSecretInput(value: unknown): boolean {
 }
 
 /** A recorded input with every secret wrapper removed, as the provider would see it. */
+/** The wire format's marker for a value unknown at preview (`@pulumi/pulumi/runtime/rpc.js`, `unknownValue`). */
+export const UNKNOWN_AT_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 export function plain<T = unknown>(value: unknown): T {
+    if (pulumi.isUnknown(value)) return UNKNOWN_AT_PREVIEW as T;
     if (isSecretInput(value)) return plain<T>((value as { value: unknown }).value);
     if (Array.isArray(value)) return value.map((item) => plain(item)) as T;
     if (typeof value === "object" && value !== null) {
