@@ -136,7 +136,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     connectionName: this.engine.connectionName,
                     groupRoles: this.groupRoles,
                 },
-                vaultOpts,
+                { ...vaultOpts, deletedWith: this.engine.mount },
             );
             return pulumi.all([role.name, databaseRole.credsPath]);
         });
