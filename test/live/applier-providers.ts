@@ -400,7 +400,15 @@ const approleRole: ResourceOps = {
             token_type: inputs.tokenType,
         }),
     update: (_old, next, _changed, ctx) => approleRole.create(next, ctx),
-    delete: (inputs, ctx) => vault(ctx, "DELETE", `auth/${inputs.backend}/role/${inputs.roleName}`),
+    // approleAuthBackendRoleDelete takes a 404 (role or whole auth method gone) as already deleted.
+    async delete(inputs, ctx) {
+        try {
+            return await vault(ctx, "DELETE", `auth/${inputs.backend}/role/${inputs.roleName}`);
+        } catch (error) {
+            if (error instanceof VaultError && error.status === 404) return [`vault> DELETE auth/${inputs.backend}/role/${inputs.roleName} (404: already gone)`];
+            throw error;
+        }
+    },
     read: async (inputs, ctx) => ((await vaultRead(ctx, `auth/${inputs.backend}/role/${inputs.roleName}`)) ? inputs : undefined),
 };
 

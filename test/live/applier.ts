@@ -243,7 +243,12 @@ export interface ApplyResult {
  * (gone from the program, and the old copies of replaced resources) in reverse dependency order, wave by wave, with
  * `deletedWith` honoured. Throws ApplyError at the first failing step, after the wave it belongs to has finished.
  */
-export async function up(state: RecordedResource[], program: RecordedResource[], targets: LiveTargets): Promise<ApplyResult> {
+export interface ApplyHooks {
+    /** Runs after each deletion wave, before the next starts: lets a test look at the servers mid-destroy. */
+    afterWave?(wave: number, deleted: RecordedResource[]): Promise<void>;
+}
+
+export async function up(state: RecordedResource[], program: RecordedResource[], targets: LiveTargets, hooks: ApplyHooks = {}): Promise<ApplyResult> {
     const plan = planUpdate(state, program);
     const ctx = providerContext([...program, ...state], targets);
     const deployed = new Map(state.map((resource) => [resource.urn, resource]));
@@ -307,13 +312,14 @@ export async function up(state: RecordedResource[], program: RecordedResource[],
             if (!replaced.has(resource.urn)) deployed.delete(resource.urn);
         });
         if (failure) fail(...failure);
+        await hooks.afterWave?.(index, wave);
     }
     return { plan, state: [...deployed.values()], steps };
 }
 
 /** `pulumi destroy`: every resource of the state deleted in reverse dependency order, `deletedWith` honoured. */
-export function destroy(state: RecordedResource[], targets: LiveTargets): Promise<ApplyResult> {
-    return up(state, [], targets);
+export function destroy(state: RecordedResource[], targets: LiveTargets, hooks: ApplyHooks = {}): Promise<ApplyResult> {
+    return up(state, [], targets, hooks);
 }
 
 /** What a refresh read back differently from the state. */

@@ -9,7 +9,7 @@ import { Client } from "pg";
 import { AppLogin, DYNAMIC_USERNAME_PREFIX, GroupRoleNames, quoteLiteral } from "../../components";
 import { DatabaseCreds, loginApp, readCreds } from "../helpers/app-client";
 import { loadStackConfig, RecordedResource } from "../helpers/pulumi-mocks";
-import { ApplyError, ApplyResult, applyResources, destroy, LiveTargets, refresh, RefreshResult, up } from "./applier";
+import { ApplyError, ApplyHooks, ApplyResult, applyResources, destroy, LiveTargets, refresh, RefreshResult, up } from "./applier";
 import { PostgresServer, startPostgres, startVault, VaultServer, vaultRequest } from "./harness";
 
 export type { DatabaseCreds };
@@ -84,7 +84,7 @@ export interface LiveStack {
     /** `pulumi refresh`; the stack takes the refreshed state. */
     refresh(): Promise<RefreshResult>;
     /** `pulumi destroy`; the stack keeps what a failed destroy leaves. */
-    destroy(): Promise<ApplyResult>;
+    destroy(hooks?: ApplyHooks): Promise<ApplyResult>;
     /** Stops the dev Vault server and starts a new one, empty, as a restarted dev server comes back. */
     restartVault(): Promise<void>;
     stop(): Promise<void>;
@@ -136,7 +136,7 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
             return result;
         },
         refresh: () => tracked(() => refresh(stack.state, stack.targets())),
-        destroy: () => tracked(() => destroy(stack.state, stack.targets())),
+        destroy: (hooks) => tracked(() => destroy(stack.state, stack.targets(), hooks)),
         async restartVault() {
             await stack.vault.stop();
             stack.vault = await startVault();
