@@ -13,32 +13,34 @@ export interface PrivilegeGrant {
     privileges: string[];
 }
 
-const TABLE_PRIVILEGES: Record<AccessLevel, string[]> = {
+type MemberAccess = Exclude<AccessLevel, "owner">;
+const TABLE_PRIVILEGES: Record<MemberAccess, string[]> = {
     readonly: ["SELECT"],
     readwrite: ["DELETE", "INSERT", "SELECT", "UPDATE"],
-    owner: ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"],
 };
-const SEQUENCE_PRIVILEGES: Record<AccessLevel, string[]> = {
+const SEQUENCE_PRIVILEGES: Record<MemberAccess, string[]> = {
     readonly: ["SELECT"],
     readwrite: ["SELECT", "UPDATE", "USAGE"],
-    owner: ["SELECT", "UPDATE", "USAGE"],
 };
 
 /**
  * Everything the three group roles are granted, and nothing a credential is granted: credentials only join a group.
  * Objects the owner group creates later are covered by default privileges for the other two groups.
+ *
+ * The owner group gets no table or sequence grant: it owns what its credentials create, and an owner holds every
+ * privilege implicitly. A grant list would also drift: the postgresql provider reads a table grant back by comparing
+ * each table's ACL with the list, and from PostgreSQL 17 an owner's ACL carries MAINTAIN as well.
  */
 export function accessGrantPlan(): PrivilegeGrant[] {
     const plan: PrivilegeGrant[] = [];
     for (const access of ACCESS_LEVELS) {
         plan.push({ access, kind: "grant", objectType: "database", privileges: ["CONNECT", "TEMPORARY"] });
         plan.push({ access, kind: "grant", objectType: "schema", privileges: access === "owner" ? ["CREATE", "USAGE"] : ["USAGE"] });
+        if (access === "owner") continue;
         plan.push({ access, kind: "grant", objectType: "table", privileges: TABLE_PRIVILEGES[access] });
         plan.push({ access, kind: "grant", objectType: "sequence", privileges: SEQUENCE_PRIVILEGES[access] });
-        if (access !== "owner") {
-            plan.push({ access, kind: "default", objectType: "table", privileges: TABLE_PRIVILEGES[access] });
-            plan.push({ access, kind: "default", objectType: "sequence", privileges: SEQUENCE_PRIVILEGES[access] });
-        }
+        plan.push({ access, kind: "default", objectType: "table", privileges: TABLE_PRIVILEGES[access] });
+        plan.push({ access, kind: "default", objectType: "sequence", privileges: SEQUENCE_PRIVILEGES[access] });
     }
     return plan;
 }
@@ -103,18 +105,27 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         );
         const childOpts = { parent: this, provider: this.provider };
 
-        const database = new postgresql.Database(`${name}-database`, { name: databaseName }, childOpts);
         const groups = Object.fromEntries(
             ACCESS_LEVELS.map((access) => [
                 access,
                 new postgresql.Role(`${name}-${access}`, { name: this.groupRoles[access], login: false }, childOpts),
             ]),
         ) as Record<AccessLevel, postgresql.Role>;
+        // The provider drops a role after reassigning what it owns in its own database (postgres) only: the owner
+        // group's tables in this database block DROP ROLE until the database is gone, so it goes first on destroy.
+        const database = new postgresql.Database(`${name}-database`, { name: databaseName }, { ...childOpts, dependsOn: Object.values(groups) });
 
         const adminPassword = pulumi.secret(
             new random.RandomPassword(`${name}-vault-admin-password`, { length: 32, special: false }, { parent: this }).result,
         );
-        const admin = new postgresql.Role(`${name}-vault-admin`, { name: adminName, login: true, createRole: true, password: adminPassword }, childOpts);
+        // Its memberships are the GrantRole resources below (they carry ADMIN OPTION, which `roles` cannot). The
+        // provider reads every membership back into `roles`, so without ignoreChanges a refresh followed by an
+        // update would revoke them all.
+        const admin = new postgresql.Role(
+            `${name}-vault-admin`,
+            { name: adminName, login: true, createRole: true, password: adminPassword },
+            { ...childOpts, ignoreChanges: ["roles"] },
+        );
 
         // Catalog updates in parallel fail with "tuple concurrently updated": apply grants one after another.
         let previous: pulumi.CustomResource = admin;

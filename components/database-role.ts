@@ -16,8 +16,10 @@ export interface DatabaseRoleArgs extends DatabaseRoleSpec {
 
 /**
  * One Vault database role: credentials that join the group role of its access level, expire with their lease, and
- * are revoked without losing anything they created. Pass the Vault server's provider in `opts.providers`, and the
- * engine's mount as `opts.deletedWith`: its leases are revoked when the mount goes, with this role's statements.
+ * are revoked without losing anything they created. Pass the Vault server's provider in `opts.providers`, and
+ * `opts.deletedWith: engine.mount`: it is applied to the Vault role (as is `opts.replaceWith`), so that on destroy
+ * the role stays until unmounting has revoked its leases. Leases issued before a role is deleted on its own remain
+ * revocable: Vault keeps the connection name and revocation statements in each lease.
  */
 export class DatabaseRole extends pulumi.ComponentResource {
     public readonly roleName: pulumi.Output<string>;

@@ -29,13 +29,18 @@ export interface DatabaseSecretsEngineArgs {
  * A `database` secrets engine and its PostgreSQL connection. Pass the Vault server's provider in `opts.providers`.
  * `opts.dependsOn` should name the Postgres side: it is applied to the mount too, so on destroy the mount (whose
  * deletion revokes every lease) goes before the roles and the server those revocations need.
+ *
+ * The connection is deleted with the mount: on destroy the engine skips its delete, so unmounting (which revokes
+ * every lease, and each revocation needs the connection) runs while the connection still exists. Give the roles
+ * `deletedWith: engine.mount` for the same reason. `opts.deletedWith` and `opts.replaceWith` are applied to the mount
+ * (and `replaceWith` to the connection), since a component has nothing of its own to delete or replace.
  */
 export class DatabaseSecretsEngine extends pulumi.ComponentResource {
+    public readonly mount: vault.Mount;
+    public readonly connection: vault.database.SecretBackendConnection;
     public readonly mountPath: pulumi.Output<string>;
     /** Resolves once the connection is written and verified: roles that use it depend on it. */
     public readonly connectionName: pulumi.Output<string>;
-    public readonly mount: vault.Mount;
-    public readonly connection: vault.database.SecretBackendConnection;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -81,7 +86,6 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         );
         this.mount = mount;
         this.connection = connection;
-
         this.mountPath = mount.path;
         this.connectionName = connection.name;
         this.registerOutputs({ mountPath: this.mountPath, connectionName: this.connectionName });

@@ -4,20 +4,28 @@
  * `pg_roles` and may own objects: this hands what they own to the owner group, then drops them, exactly like a
  * revocation would.
  *
- * Usage: npm run drop-expired-users -- --url postgresql://vault_admin:<password>@127.0.0.1:15432/app --owner-group app_owner [--dry-run]
+ * Usage: npm run drop-expired-users -- --url postgresql://vault_admin:<password>@127.0.0.1:15432/app --owner-group app_owner [--dry-run] [--all]
  * The role in the URL needs CREATEROLE and membership in the owner group: the Vault admin role has both.
+ *
+ * `--all` also drops engine users that have not expired yet: only for when Vault no longer holds their leases (a dev
+ * server restart, before or during `pulumi destroy`), since a lease Vault still holds would then fail to revoke. If
+ * the owner group is already gone (a destroy dropped the database and the groups), what the users still own goes to
+ * the role in the URL instead.
  */
 import { Client } from "pg";
-import { dropExpiredUserStatements, expiredUsersQuery } from "../components/sql";
+import { DYNAMIC_USERNAME_PREFIX, dropExpiredUserStatements, expiredUsersQuery, quoteLiteral } from "../components/sql";
 
-/** Drops every expired engine user, one transaction each; returns the names dropped. */
-export async function dropExpiredUsers(client: Client, ownerGroup: string, dryRun = false): Promise<string[]> {
-    const expired = (await client.query<{ rolname: string }>(expiredUsersQuery())).rows.map((row) => row.rolname);
+/** Drops every expired engine user (with `all`, every engine user), one transaction each; returns the names dropped. */
+export async function dropExpiredUsers(client: Client, ownerGroup: string, dryRun = false, all = false): Promise<string[]> {
+    const query = all ? `SELECT rolname FROM pg_roles WHERE rolname LIKE ${quoteLiteral(DYNAMIC_USERNAME_PREFIX + "%")} ORDER BY rolname` : expiredUsersQuery();
+    const expired = (await client.query<{ rolname: string }>(query)).rows.map((row) => row.rolname);
     if (dryRun) return expired;
+    const ownerExists = (await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ownerGroup])).rowCount === 1;
+    const newOwner = ownerExists ? ownerGroup : (await client.query<{ name: string }>("SELECT current_user AS name")).rows[0].name;
     for (const username of expired) {
         await client.query("BEGIN");
         try {
-            for (const statement of dropExpiredUserStatements(username, ownerGroup)) await client.query(statement);
+            for (const statement of dropExpiredUserStatements(username, newOwner)) await client.query(statement);
             await client.query("COMMIT");
         } catch (error) {
             await client.query("ROLLBACK");
@@ -27,11 +35,12 @@ export async function dropExpiredUsers(client: Client, ownerGroup: string, dryRu
     return expired;
 }
 
-function parseArgs(argv: string[]): { url: string; ownerGroup: string; dryRun: boolean } {
-    const usage = "usage: drop-expired-users --url <postgresql URL> --owner-group <owner group role> [--dry-run]";
+function parseArgs(argv: string[]): { url: string; ownerGroup: string; dryRun: boolean; all: boolean } {
+    const usage = "usage: drop-expired-users --url <postgresql URL> --owner-group <owner group role> [--dry-run] [--all]";
     let url = "";
     let ownerGroup = "";
     let dryRun = false;
+    let all = false;
     for (let index = 0; index < argv.length; index++) {
         const flag = argv[index];
         if (flag === "--help" || flag === "-h") {
@@ -40,10 +49,11 @@ function parseArgs(argv: string[]): { url: string; ownerGroup: string; dryRun: b
         } else if (flag === "--url") url = argv[++index] ?? "";
         else if (flag === "--owner-group") ownerGroup = argv[++index] ?? "";
         else if (flag === "--dry-run") dryRun = true;
+        else if (flag === "--all") all = true;
         else throw new Error(`unknown option ${flag}\n${usage}`);
     }
     if (!url || !ownerGroup) throw new Error(usage);
-    return { url, ownerGroup, dryRun };
+    return { url, ownerGroup, dryRun, all };
 }
 
 function main(): void {
@@ -54,12 +64,12 @@ function main(): void {
         console.error((error as Error).message);
         process.exit(2);
     }
-    const { url, ownerGroup, dryRun } = args;
+    const { url, ownerGroup, dryRun, all } = args;
     const client = new Client({ connectionString: url });
     client
         .connect()
-        .then(() => dropExpiredUsers(client, ownerGroup, dryRun))
-        .then((names) => console.log(`${dryRun ? "would drop" : "dropped"} ${names.length} expired user(s)${names.length ? `: ${names.join(", ")}` : ""}`))
+        .then(() => dropExpiredUsers(client, ownerGroup, dryRun, all))
+        .then((names) => console.log(`${dryRun ? "would drop" : "dropped"} ${names.length} ${all ? "engine" : "expired"} user(s)${names.length ? `: ${names.join(", ")}` : ""}`))
         .catch((error: Error) => {
             console.error(error.message);
             process.exitCode = 1;

@@ -1,6 +1,7 @@
 /**
  * Runs Pulumi code under `pulumi.runtime.setMocks` and records every resource it registers: type, name, inputs,
- * parent, provider, dependencies and additional secret outputs. Unit tests assert the graph with it; the live
+ * parent, provider, dependencies, additional secret outputs and the lifecycle options (deletedWith, replaceWith,
+ * ignoreChanges). Unit tests assert the graph with it; the live
  * applier replays the recorded inputs against real servers.
  */
 import * as fs from "fs";
@@ -19,6 +20,12 @@ export interface RecordedResource {
     provider: string;
     dependencies: string[];
     additionalSecretOutputs: string[];
+    /** URN of the `deletedWith` resource, or "". */
+    deletedWith: string;
+    /** URNs of the `replaceWith` resources. */
+    replaceWith: string[];
+    /** Property paths of `ignoreChanges`. */
+    ignoreChanges: string[];
 }
 
 export const PROJECT = "vault-pg";
@@ -48,6 +55,9 @@ interface MonitorRequest {
     getProvider(): string;
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
+    getDeletedwith(): string;
+    getReplaceWithList(): string[];
+    getIgnorechangesList(): string[];
 }
 
 /** The resources a program registered under mocks, in registration order. */
@@ -60,7 +70,7 @@ export class MockRecorder {
         this.inputsByKey.set(`${type}::${name}`, inputs);
     }
 
-    /** Remembers what only the monitor request carries: parent, provider, dependencies, secret outputs. */
+    /** Remembers what only the monitor request carries: parent, provider, dependencies, secret outputs, options. */
     noteRegistration(req: MonitorRequest, urn: string): void {
         this.resources.push({
             type: req.getType(),
@@ -71,6 +81,9 @@ export class MockRecorder {
             provider: req.getProvider(),
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deletedWith: req.getDeletedwith(),
+            replaceWith: req.getReplaceWithList(),
+            ignoreChanges: req.getIgnorechangesList(),
             inputs: this.inputsByKey.get(`${req.getType()}::${req.getName()}`) ?? {},
         });
     }

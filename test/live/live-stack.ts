@@ -1,21 +1,64 @@
 /**
  * The dev stack, applied to real servers: runs index.ts under mocks with the dev stack's config (optionally
  * adjusted), starts a throw-away PostgreSQL and Vault-API server, applies the recorded resources, and offers what an
- * application does with the stack's outputs: AppRole login, reading a creds path, connecting to PostgreSQL.
+ * application does with the stack's outputs: AppRole login, reading a creds path, connecting to PostgreSQL. The
+ * stack keeps its deployed state, so a test can replay its later life: `up` to another recorded program, `refresh`,
+ * `destroy`, and a restart of the dev Vault server.
  */
 import { Client } from "pg";
 import { AppLogin, DYNAMIC_USERNAME_PREFIX, GroupRoleNames, quoteLiteral } from "../../components";
 import { DatabaseCreds, loginApp, readCreds } from "../helpers/app-client";
-import { installMocks, loadStackConfig, RecordedResource, resolve } from "../helpers/pulumi-mocks";
-import { applyResources } from "./applier";
+import { loadStackConfig, RecordedResource } from "../helpers/pulumi-mocks";
+import { ApplyError, ApplyHooks, ApplyResult, applyResources, destroy, LiveTargets, refresh, RefreshResult, up } from "./applier";
 import { PostgresServer, startPostgres, startVault, VaultServer, vaultRequest } from "./harness";
 
 export type { DatabaseCreds };
 
+/** One run of index.ts under mocks: what it registered and what it exported. */
+export interface RecordedProgram {
+    resources: RecordedResource[];
+    database: string;
+    mountPath: string;
+    credsPaths: Record<string, string>;
+    apps: Record<string, AppLogin>;
+    groupRoles: GroupRoleNames;
+}
+
+/** The dev stack's config, adjusted (values as Pulumi stores them: strings, lists and objects as JSON). */
+export type ConfigChange = (config: Record<string, string>) => Record<string, string>;
+
+/**
+ * Runs index.ts under mocks, under Jest in a module registry of its own so that a test can record the program more
+ * than once (outside Jest, e.g. in the benchmark, once per process).
+ */
+export async function recordProgram(config?: ConfigChange): Promise<RecordedProgram> {
+    const baseConfig = loadStackConfig();
+    const isolated = (run: () => Promise<void>): Promise<void> => (typeof jest === "undefined" ? run() : jest.isolateModulesAsync(run));
+    let recorded: RecordedProgram | undefined;
+    await isolated(async () => {
+        const mocks = await import("../helpers/pulumi-mocks");
+        const recorder = await mocks.installMocks("dev", config ? config(baseConfig) : baseConfig);
+        const program = await import("../../index");
+        const [database, mountPath, credsPaths, apps] = await Promise.all([
+            mocks.resolve(program.database),
+            mocks.resolve(program.mountPath),
+            mocks.resolve(program.credsPaths),
+            mocks.resolve(program.apps),
+        ]);
+        recorded = { resources: await recorder.settle(), database, mountPath, credsPaths, apps, groupRoles: program.groupRoles };
+    });
+    if (!recorded) throw new Error("recording the program produced nothing");
+    return recorded;
+}
+
 export interface LiveStack {
     postgres: PostgresServer;
+    /** The current dev server (replaced by restartVault). */
     vault: VaultServer;
+    /** The resources of the program last applied. */
     resources: RecordedResource[];
+    /** What is deployed, as the engine's state holds it. */
+    state: RecordedResource[];
     /** The program's own outputs. */
     database: string;
     mountPath: string;
@@ -34,60 +77,81 @@ export interface LiveStack {
     root<T = Record<string, unknown>>(method: string, path: string, body?: Record<string, unknown>): Promise<T>;
     /** Vault request with a given token. */
     as<T = Record<string, unknown>>(token: string, method: string, path: string, body?: Record<string, unknown>): Promise<T>;
+    /** The servers as the applier reaches them. */
+    targets(): LiveTargets;
+    /** `pulumi up` to another recorded program; the stack takes its state and outputs. */
+    up(program: RecordedProgram): Promise<ApplyResult>;
+    /** `pulumi refresh`; the stack takes the refreshed state. */
+    refresh(): Promise<RefreshResult>;
+    /** `pulumi destroy`; the stack keeps what a failed destroy leaves. */
+    destroy(hooks?: ApplyHooks): Promise<ApplyResult>;
+    /** Stops the dev Vault server and starts a new one, empty, as a restarted dev server comes back. */
+    restartVault(): Promise<void>;
     stop(): Promise<void>;
 }
 
 export interface LiveStackOptions {
     /** Adjusts the dev stack's config before the program runs (values as Pulumi stores them). */
-    config?: (config: Record<string, string>) => Record<string, string>;
+    config?: ConfigChange;
 }
 
 export async function startLiveStack(options: LiveStackOptions = {}): Promise<LiveStack> {
-    const baseConfig = loadStackConfig();
-    const recorder = await installMocks("dev", options.config ? options.config(baseConfig) : baseConfig);
-    const program = await import("../../index");
-    const [database, mountPath, credsPaths, apps] = await Promise.all([
-        resolve(program.database),
-        resolve(program.mountPath),
-        resolve(program.credsPaths),
-        resolve(program.apps),
-    ]);
-    const resources = await recorder.settle();
-
+    const program = await recordProgram(options.config);
     const [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
-    const root = <T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> =>
-        vaultRequest<T>(vault.address, vault.rootToken, method, path, body);
-    const as = <T>(token: string, method: string, path: string, body?: Record<string, unknown>): Promise<T> =>
-        vaultRequest<T>(vault.address, token, method, path, body);
     try {
-        await applyResources(resources, { postgres, vault });
+        await applyResources(program.resources, { postgres, vault });
     } catch (error) {
         await Promise.allSettled([postgres.destroy(), vault.stop()]);
         throw error;
     }
 
+    /** Keeps the state a replay leaves behind, also when it fails. */
+    const tracked = async <T extends { state: RecordedResource[] }>(run: () => Promise<T>): Promise<T> => {
+        try {
+            const result = await run();
+            stack.state = result.state;
+            return result;
+        } catch (error) {
+            if (error instanceof ApplyError) stack.state = error.state;
+            throw error;
+        }
+    };
+
     const stack: LiveStack = {
         postgres,
         vault,
-        resources,
-        database,
-        mountPath,
-        credsPaths,
-        apps,
+        resources: program.resources,
+        state: program.resources,
+        database: program.database,
+        mountPath: program.mountPath,
+        credsPaths: program.credsPaths,
+        apps: program.apps,
         groupRoles: program.groupRoles,
-        root,
-        as,
-        async login(app) {
-            const loginPath = apps[app]?.loginPath;
-            if (!loginPath) throw new Error(`no app ${app} in the stack outputs`);
-            return loginApp(vault.address, vault.rootToken, loginPath, app);
+        root: (method, path, body) => vaultRequest(stack.vault.address, stack.vault.rootToken, method, path, body),
+        as: (token, method, path, body) => vaultRequest(stack.vault.address, token, method, path, body),
+        targets: () => ({ postgres, vault: stack.vault }),
+        async up(next) {
+            const result = await tracked(() => up(stack.state, next.resources, stack.targets()));
+            Object.assign(stack, { resources: next.resources, mountPath: next.mountPath, credsPaths: next.credsPaths, apps: next.apps });
+            return result;
         },
-        readCreds: (token, credsPath) => readCreds(vault.address, token, credsPath),
+        refresh: () => tracked(() => refresh(stack.state, stack.targets())),
+        destroy: (hooks) => tracked(() => destroy(stack.state, stack.targets(), hooks)),
+        async restartVault() {
+            await stack.vault.stop();
+            stack.vault = await startVault();
+        },
+        async login(app) {
+            const loginPath = stack.apps[app]?.loginPath;
+            if (!loginPath) throw new Error(`no app ${app} in the stack outputs`);
+            return loginApp(stack.vault.address, stack.vault.rootToken, loginPath, app);
+        },
+        readCreds: (token, credsPath) => readCreds(stack.vault.address, token, credsPath),
         async connect(creds) {
             const client = new Client({
                 host: postgres.host,
                 port: postgres.port,
-                database,
+                database: stack.database,
                 user: creds.username,
                 password: creds.password,
             });
@@ -102,7 +166,7 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
             return result.rows.map((row: { rolname: string }) => row.rolname);
         },
         async stop() {
-            await Promise.allSettled([vault.stop(), postgres.destroy()]);
+            await Promise.allSettled([stack.vault.stop(), postgres.destroy()]);
         },
     };
     return stack;

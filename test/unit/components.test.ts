@@ -184,6 +184,25 @@ describe("components", () => {
             expect(inputs(TYPES.pgGrant, "am-readwrite-grant-schema").privileges).toEqual(["USAGE"]);
         });
 
+        it("grants the owner group only the database and the schema: it owns its tables, and a table grant would drift", () => {
+            const ownerGrants = all
+                .filter((resource) => resource.name.startsWith("am-owner-") && [TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never))
+                .map((resource) => resource.name)
+                .sort();
+            expect(ownerGrants).toEqual(["am-owner-grant-database", "am-owner-grant-schema"]);
+        });
+
+        it("makes the database depend on the group roles, so destroy drops it before the owner group", () => {
+            const database = named(TYPES.pgDatabase, "am-database");
+            for (const level of ["readonly", "readwrite", "owner"]) expect(database.dependencies).toContain(named(TYPES.pgRole, `am-${level}`).urn);
+        });
+
+        it("leaves the admin's memberships to the GrantRole resources: its own roles are never declared and ignored on update", () => {
+            const admin = named(TYPES.pgRole, "am-vault-admin");
+            expect(admin.inputs.roles).toBeUndefined();
+            expect(admin.ignoreChanges).toEqual(["roles"]);
+        });
+
         it("applies grants one after another, each depending on the one before", () => {
             const chain = all.filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrantRole, TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never));
             expect(chain.length).toBe(4 + c.accessGrantPlan().length);

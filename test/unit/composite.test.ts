@@ -1,7 +1,7 @@
 /**
  * VaultPostgres alone under mocks, with OpenBao and non-default names: the shape of the whole graph (one root, every
- * child parented and named after its parent), which provider each resource uses, and the dependencies that make
- * Vault go before PostgreSQL on destroy. Per-child inputs are in components.test.ts.
+ * child parented and named after its parent), which provider each resource uses, and the dependencies and options
+ * that make the mount go before PostgreSQL on destroy, with the connection and roles deleted with it. Per-child inputs are in components.test.ts.
  */
 import { findResource, installMocks, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
@@ -90,6 +90,14 @@ describe("VaultPostgres graph", () => {
         for (const resource of [named(TYPES.mount, "bao-engine-mount"), named(TYPES.connection, "bao-engine-connection")]) {
             expect(resource.dependencies).toEqual(expect.arrayContaining(postgresSide.map((entry) => entry.urn)));
         }
+    });
+
+    it("deletes the connection and every Vault role with the mount, so unmounting revokes the leases while the connection exists", () => {
+        const mount = named(TYPES.mount, "bao-engine-mount").urn;
+        const deletedWithMount = all.filter((resource) => resource.custom && resource.deletedWith === mount);
+        expect(deletedWithMount.map((resource) => resource.type).sort()).toEqual([TYPES.connection, TYPES.role, TYPES.role, TYPES.role]);
+        // The mount itself is deleted by its provider: DELETE sys/mounts/<path> is what revokes the leases.
+        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).not.toBe(mount);
     });
 
     it("puts every role after the connection, and the Vault provider after the Vault container", () => {
