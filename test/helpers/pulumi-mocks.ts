@@ -26,6 +26,7 @@ export interface RecordedResource {
     replaceWith: string[];
     /** Property paths of `ignoreChanges`. */
     ignoreChanges: string[];
+    deleteBeforeReplace: boolean;
 }
 
 export const PROJECT = "vault-pg";
@@ -58,6 +59,7 @@ interface MonitorRequest {
     getDeletedwith(): string;
     getReplaceWithList(): string[];
     getIgnorechangesList(): string[];
+    getDeletebeforereplace(): boolean;
 }
 
 /** The resources a program registered under mocks, in registration order. */
@@ -84,6 +86,7 @@ export class MockRecorder {
             deletedWith: req.getDeletedwith(),
             replaceWith: req.getReplaceWithList(),
             ignoreChanges: req.getIgnorechangesList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
             inputs: this.inputsByKey.get(`${req.getType()}::${req.getName()}`) ?? {},
         });
     }

@@ -45,6 +45,7 @@ describe("components", () => {
         c = await import("../../components");
         pgDefault = new c.PostgresServer("pg1");
         new c.PostgresServer("pg2", { image: "postgres:17", hostPort: 25432, networkName: "shared-net", dataMountPath: "/var/lib/postgresql/data" });
+        new c.PostgresServer("pg3", { image: "docker.io/library/postgres:16.4-alpine", hostPort: 35432 });
         vaultDefault = new c.VaultServer("v1", { networkName: "n1" });
         vaultBao = new c.VaultServer("v2", { flavor: "openbao", networkName: "n2", hostPort: 28200 });
         access = new c.PostgresAccessModel("am", { host: "127.0.0.1", port: 5432, superuser: "postgres", superuserPassword: pulumi.secret("pw") });
@@ -91,6 +92,21 @@ describe("components", () => {
             expect(inputs(TYPES.container, "pg2").ports).toEqual([{ internal: 5432, external: 25432, ip: "127.0.0.1" }]);
             expect(container.volumes).toEqual([{ volumeName: "pg1-data", containerPath: "/var/lib/postgresql" }]);
             expect(inputs(TYPES.container, "pg2").volumes).toEqual([{ volumeName: "pg2-data", containerPath: "/var/lib/postgresql/data" }]);
+        });
+
+        it("mounts the data volume where the image's major version keeps its data, unless told", () => {
+            expect(inputs(TYPES.container, "pg3").volumes).toEqual([{ volumeName: "pg3-data", containerPath: "/var/lib/postgresql/data" }]);
+            expect(["postgres:18", "postgres:18.4-bookworm", "postgres:latest", "postgres", "registry:5000/postgres:19"].map(c.postgresDataPath)).toEqual(
+                Array(5).fill("/var/lib/postgresql"),
+            );
+            expect(["postgres:17", "postgres:9.6", "postgres:16-alpine", "registry:5000/pg/postgres:15@sha256:abc"].map(c.postgresDataPath)).toEqual(
+                Array(4).fill("/var/lib/postgresql/data"),
+            );
+        });
+
+        it("replaces its container delete-first: a fixed name and host port cannot run twice", () => {
+            expect(named(TYPES.container, "pg1").deleteBeforeReplace).toBe(true);
+            expect(named(TYPES.container, "v1").deleteBeforeReplace).toBe(true);
         });
 
         it("keeps the generated superuser password secret, in the container's env too", async () => {

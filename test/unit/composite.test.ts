@@ -100,6 +100,20 @@ describe("VaultPostgres graph", () => {
         expect(named(TYPES.mount, "bao-engine-mount").deletedWith).not.toBe(mount);
     });
 
+    it("replaces every Vault resource with the dev server's container and skips their deletes when it goes", () => {
+        const container = named(TYPES.container, "bao-vault").urn;
+        const mount = named(TYPES.mount, "bao-engine-mount").urn;
+        const vaultResources = all.filter((resource) => resource.custom && resource.type.startsWith("vault:"));
+        expect(vaultResources.length).toBe(1 + 1 + 3 + 1 + 2 + 2);
+        for (const resource of vaultResources) {
+            expect([resource.name, resource.replaceWith]).toEqual([resource.name, [container]]);
+            // Directly, or through the mount, which is itself deleted with the container.
+            expect([resource.name, [container, mount]]).toEqual([resource.name, expect.arrayContaining([resource.deletedWith])]);
+        }
+        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).toBe(container);
+        expect(named(TYPES.authBackend, "bao-approle-backend").deletedWith).toBe(container);
+    });
+
     it("puts every role after the connection, and the Vault provider after the Vault container", () => {
         const connection = named(TYPES.connection, "bao-engine-connection").urn;
         for (const role of all.filter((resource) => resource.type === TYPES.role)) expect(role.dependencies).toContain(connection);
@@ -129,5 +143,43 @@ describe("VaultPostgres graph", () => {
         });
         expect(stack.groupRoles).toEqual({ readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" });
         expect(stack.vault?.flavor).toBe("openbao");
+    });
+});
+
+describe("VaultPostgres on existing servers", () => {
+    let all: RecordedResource[];
+
+    beforeAll(async () => {
+        const recorder = await installMocks("existing");
+        const c = await import("../../components");
+        const stack = new c.VaultPostgres("prod", {
+            existingPostgres: { host: "db.internal", port: 6432, vaultHost: "db.vault-net", superuserPassword: "pg-secret", sslMode: "verify-full" },
+            existingVault: { address: "https://vault.internal:8200", token: "deployer-token" },
+            roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }],
+            apps: [{ name: "web", roles: ["reader"] }],
+        });
+        await resolve(stack.apps);
+        all = await recorder.settle();
+    });
+
+    it("runs no container, image, network or volume", () => {
+        expect(all.filter((resource) => resource.type.startsWith("docker:"))).toEqual([]);
+    });
+
+    it("administers PostgreSQL at the given address with TLS, and has Vault connect at its own host on the same port", () => {
+        // Provider inputs travel as strings (the SDK serializes provider config as JSON).
+        expect(plain(findResource(all, TYPES.pgProvider, "prod-access-provider").inputs)).toMatchObject({ host: "db.internal", port: "6432", sslmode: "verify-full" });
+        expect(plain<{ postgresql: { connectionUrl: string } }>(findResource(all, TYPES.connection, "prod-engine-connection").inputs).postgresql.connectionUrl).toBe(
+            "postgresql://{{username}}:{{password}}@db.vault-net:6432/app?sslmode=verify-full",
+        );
+    });
+
+    it("sends every Vault resource through a provider for the given address and token, tied to no container", () => {
+        const provider = findResource(all, TYPES.vaultProvider, "prod-vault-provider");
+        expect(plain(provider.inputs)).toMatchObject({ address: "https://vault.internal:8200", token: "deployer-token" });
+        for (const resource of all.filter((entry) => entry.custom && entry.type.startsWith("vault:"))) {
+            expect(providerUrn(resource.provider)).toBe(provider.urn);
+            expect(resource.replaceWith).toEqual([]);
+        }
     });
 });
