@@ -140,10 +140,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
             : this.vault ? { host: this.postgres!.internalHost, port: this.postgres!.internalPort }
             : { host: pg.host, port: pg.port };
 
-        // A dev server keeps everything in memory: what lives only in it is replaced with its container, and not
-        // deleted one by one when the container goes anyway.
-        const serverBound = this.vault ? { deletedWith: this.vault.container, replaceWith: [this.vault.container] } : {};
-        const vaultOpts = { parent: this, providers: [this.vaultProvider], ...serverBound };
+        // A dev server keeps everything in memory: what lives only in it is replaced with its container. The mount
+        // is still deleted on its own before the container goes, since unmounting is what revokes the open leases
+        // (and drops their users); everything else is simply deleted with the container.
+        const replaceWith = this.vault ? [this.vault.container] : undefined;
+        const vaultOpts = { parent: this, providers: [this.vaultProvider], replaceWith };
+        const goesWithServer = { ...vaultOpts, deletedWith: this.vault?.container };
 
         this.accessModel = new PostgresAccessModel(
             `${name}-access`,
@@ -190,7 +192,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
             .all(Object.entries(this.roles).map(([roleName, role]) => pulumi.all([roleName, role.credsPath])))
             .apply((entries) => Object.fromEntries(entries));
 
-        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, vaultOpts);
+        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, goesWithServer);
         this.appAccess = {};
         for (const app of apps) {
             this.appAccess[app.name] = new AppAccess(
@@ -205,7 +207,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     mountPath,
                     approlePath: this.approle.path,
                 },
-                vaultOpts,
+                goesWithServer,
             );
         }
         this.apps = pulumi

@@ -100,18 +100,20 @@ describe("VaultPostgres graph", () => {
         expect(named(TYPES.mount, "bao-engine-mount").deletedWith).not.toBe(mount);
     });
 
-    it("replaces every Vault resource with the dev server's container and skips their deletes when it goes", () => {
+    it("replaces every Vault resource with the dev server's container; only the mount is deleted on its own before it", () => {
         const container = named(TYPES.container, "bao-vault").urn;
         const mount = named(TYPES.mount, "bao-engine-mount").urn;
         const vaultResources = all.filter((resource) => resource.custom && resource.type.startsWith("vault:"));
         expect(vaultResources.length).toBe(1 + 1 + 3 + 1 + 2 + 2);
         for (const resource of vaultResources) {
             expect([resource.name, resource.replaceWith]).toEqual([resource.name, [container]]);
-            // Directly, or through the mount, which is itself deleted with the container.
-            expect([resource.name, [container, mount]]).toEqual([resource.name, expect.arrayContaining([resource.deletedWith])]);
+            // With the container, or with the mount (connection and roles), or, for the mount, by its own delete.
+            expect([resource.name, [container, mount, ""]]).toEqual([resource.name, expect.arrayContaining([resource.deletedWith])]);
         }
-        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).toBe(container);
+        // Unmounting revokes the open leases and drops their users: it must run, before the container goes.
+        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).toBe("");
         expect(named(TYPES.authBackend, "bao-approle-backend").deletedWith).toBe(container);
+        expect(all.filter((resource) => resource.type === TYPES.policy).map((resource) => resource.deletedWith)).toEqual([container, container]);
     });
 
     it("puts every role after the connection, and the Vault provider after the Vault container", () => {
