@@ -75,6 +75,10 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
     public readonly vaultAdminUsername: pulumi.Output<string>;
     public readonly vaultAdminPassword: pulumi.Output<string>;
     public readonly provider: postgresql.Provider;
+    /** The application database, the three group roles and the Vault admin role, for options such as `dependsOn`. */
+    public readonly appDatabase: postgresql.Database;
+    public readonly groups: Record<AccessLevel, postgresql.Role>;
+    public readonly vaultAdmin: postgresql.Role;
 
     constructor(name: string, args: PostgresAccessModelArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `PostgresAccessModel ${name}`;
@@ -158,6 +162,9 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
                     : new postgresql.DefaultPrivileges(grantName, { ...target, owner: groups.owner.name }, grantOpts);
         }
 
+        this.appDatabase = database;
+        this.groups = groups;
+        this.vaultAdmin = admin;
         this.database = database.name;
         this.vaultAdminUsername = pulumi.all([admin.name, previous.id]).apply(([adminRoleName]) => adminRoleName);
         this.vaultAdminPassword = adminPassword;

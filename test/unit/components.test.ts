@@ -160,6 +160,12 @@ describe("components", () => {
     });
 
     describe("PostgresAccessModel", () => {
+        it("exposes the database, the groups and the Vault admin as the resources it created", async () => {
+            expect(await resolve(access.appDatabase.urn)).toBe(named(TYPES.pgDatabase, "am-database").urn);
+            expect(await resolve(access.vaultAdmin.urn)).toBe(named(TYPES.pgRole, "am-vault-admin").urn);
+            expect(await resolve(access.groups.owner.urn)).toBe(named(TYPES.pgRole, "am-owner").urn);
+        });
+
         it("creates the database and three NOLOGIN group roles", () => {
             expect(inputs(TYPES.pgDatabase, "am-database")).toEqual({ name: "app" });
             for (const level of ["readonly", "readwrite", "owner"]) {
