@@ -68,9 +68,13 @@ describeLive("destroy", () => {
         });
 
         expect(state.filter((resource) => resource.type.startsWith("postgresql:") || resource.type.startsWith("vault:"))).toEqual([]);
-        // The connection and the Vault roles are left to the mount: their deletes are skipped, not run before it.
+        // The connection and the Vault roles are left to the mount, and the AppRole side to the dev container: their
+        // deletes are skipped. The mount itself is deleted, since unmounting is what revokes the leases.
         const skipped = steps.filter((step) => step.op === "delete-skipped").map((step) => step.type).sort();
-        expect(skipped).toEqual([TYPES.connection, TYPES.role, TYPES.role, TYPES.role]);
+        expect(skipped).toEqual(
+            [TYPES.connection, TYPES.role, TYPES.role, TYPES.role, TYPES.authBackend, TYPES.policy, TYPES.policy, TYPES.policy, TYPES.approleRole, TYPES.approleRole, TYPES.approleRole].sort(),
+        );
+        expect(steps.find((step) => step.type === TYPES.mount)?.op).toBe("delete");
         const mountWave = waveOf(steps, TYPES.mount, "engine-mount");
         const afterUnmount = seen.find((entry) => entry.wave === mountWave)!;
         expect(afterUnmount).toMatchObject({ users: 0, database: true, ordersOwner: live.groupRoles.owner });
