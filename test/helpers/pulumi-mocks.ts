@@ -19,6 +19,7 @@ export interface RecordedResource {
     provider: string;
     dependencies: string[];
     additionalSecretOutputs: string[];
+    retainOnDelete: boolean;
 }
 
 export const PROJECT = "vault-pg";
@@ -48,6 +49,7 @@ interface MonitorRequest {
     getProvider(): string;
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
+    getRetainondelete(): boolean | undefined;
 }
 
 /** The resources a program registered under mocks, in registration order. */
@@ -71,6 +73,7 @@ export class MockRecorder {
             provider: req.getProvider(),
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            retainOnDelete: req.getRetainondelete() === true,
             inputs: this.inputsByKey.get(`${req.getType()}::${req.getName()}`) ?? {},
         });
     }

@@ -28,6 +28,7 @@ describe("VaultPostgres graph", () => {
             postgres: { hostPort: 25432 },
             database: "shop",
             mountPath: "team/db",
+            connections: "single",
             roles: [
                 { name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" },
                 { name: "writer", access: "readwrite", defaultTtl: "1h", maxTtl: "1d" },
