@@ -13,15 +13,18 @@ import { ACCESS_LEVELS, AccessLevel, DEFAULTS, roleStatements } from "../compone
 import { LiveStack, startLiveStack } from "../test/live/live-stack";
 import { ResourceUse, sampleResources } from "./resources";
 import { adminClients, BenchTarget, LAYOUTS, poolLabel, prepareTargets, stackAdmin } from "./setup";
-import { Latencies, load, OverRounds, overRounds, round } from "./stats";
+import { Latencies, load, OverRounds, overRounds, round, summarize, timed } from "./stats";
 import { closeVaultClient, vaultCall } from "./vault-client";
 
+/** Slices per round of each concurrent scenario: short enough that a busy spell of the machine spans several scenarios. */
+const SLICES = 6;
+
 const OPTIONS = {
-    rounds: { value: 5, help: "measured rounds (at least 5 for medians worth the name)" },
+    rounds: { value: 7, help: "measured rounds (at least 5 for medians worth the name)" },
     warmup: { value: 1, help: "rounds run first and discarded (pools, caches)" },
-    batch: { value: 30, help: "sequential issues (then revokes) per scenario per round" },
-    seedBatch: { value: 6, help: "sequential issues per round for the per-table seed pattern (slow at 1000 tables)" },
-    mixed: { value: 150, help: "issues (then revokes) per round in each mixed concurrent scenario" },
+    batch: { value: 30, help: "sequential issues (then revokes) per scenario per round, interleaved operation by operation" },
+    seedBatch: { value: 10, help: "sequential issues per round for the per-table seed pattern (slow at 1000 tables)" },
+    mixed: { value: 240, help: `issues (then revokes) per round in each mixed concurrent scenario, in ${SLICES} alternating slices` },
     concurrency: { value: 8, help: "requests in flight in the mixed scenarios, Vault and floor alike" },
     tables: { value: "10,1000", help: "table counts, one database each" },
     out: { value: "bench/results/credentials.json", help: "JSON output: options, machine, every round, the summary" },
@@ -69,9 +72,26 @@ interface Measured {
     resources?: ResourceUse;
 }
 
-interface Scenario {
+/**
+ * Measured one operation at a time, interleaved with every other sequential scenario: operation i of each runs
+ * before operation i + 1 of any, so a busy moment of the machine lands on all of them alike. `every` thins out
+ * slow scenarios (the seed pattern at 1000 tables): they run on every `every`-th turn only.
+ */
+interface Sequential {
     key: string;
-    run(): Promise<Measured>;
+    every: number;
+    issue(): Promise<string>;
+    /** Undefined for a scenario with nothing to undo. */
+    revoke?(handle: string): Promise<unknown>;
+}
+
+/** Measured `count` operations at a time with `concurrency` in flight, in slices that alternate with the others'. */
+interface Concurrent {
+    key: string;
+    /** application_name of the pool it loads, to count its connections. */
+    pool: string;
+    issue(index: number, worker: number): Promise<string>;
+    revoke(handle: string, worker: number): Promise<unknown>;
 }
 
 /**
@@ -89,74 +109,132 @@ function scramVerifier(password: string): string {
 const VERIFIER = scramVerifier(randomBytes(12).toString("base64url"));
 let floorUsers = 0;
 
-/** Issue `count` credentials through Vault (`pick` chooses each one's creds path), then revoke them. */
-async function throughVault(stack: LiveStack, count: number, concurrency: number, pick: (index: number) => string): Promise<Measured> {
-    const call = <T>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> => vaultCall<T>(stack.vault.address, stack.vault.rootToken, method, apiPath, body);
-    const issued = await load(count, concurrency, (index) => call<{ lease_id: string }>("GET", pick(index)));
-    const revoked = await load(count, concurrency, (index) => call("PUT", `sys/leases/revoke/${issued.results[index].lease_id}`, {}));
-    return { issue: issued.latencies, revoke: revoked.latencies };
-}
-
 /** The floor: the same statements, one transaction each, as the Vault admin directly on PostgreSQL. */
-async function direct(clients: Client[], count: number, statementsOf: (index: number) => { creation: string[]; revocation: string[] }): Promise<Measured> {
+async function transaction(client: Client, sqls: string[], name: string): Promise<void> {
     const expiration = new Date(Date.now() + 3_600_000).toISOString();
-    const names = Array.from({ length: count }, () => `v-floor-${process.pid}-${floorUsers++}`);
-    const render = (sql: string, name: string): string =>
-        sql.replace(/\{\{name\}\}/g, name).replace(/\{\{password\}\}/g, VERIFIER).replace(/\{\{expiration\}\}/g, expiration);
-    const transaction = async (client: Client, sqls: string[], name: string): Promise<void> => {
-        await client.query("BEGIN");
-        for (const sql of sqls) await client.query(render(sql, name));
-        await client.query("COMMIT");
-    };
-    const issued = await load(count, clients.length, (index, worker) => transaction(clients[worker], statementsOf(index).creation, names[index]));
-    const revoked = await load(count, clients.length, (index, worker) => transaction(clients[worker], statementsOf(index).revocation, names[index]));
-    return { issue: issued.latencies, revoke: revoked.latencies };
+    const render = (sql: string): string => sql.replace(/\{\{name\}\}/g, name).replace(/\{\{password\}\}/g, VERIFIER).replace(/\{\{expiration\}\}/g, expiration);
+    await client.query("BEGIN");
+    for (const sql of sqls) await client.query(render(sql));
+    await client.query("COMMIT");
 }
 
-async function withResources(stack: LiveStack, applicationName: string, run: () => Promise<Measured>): Promise<Measured> {
-    const sampler = await sampleResources(stack.postgres, stack.vault.address, applicationName);
-    let measured: Measured | undefined;
-    try {
-        measured = await run();
-    } finally {
-        const resources = await sampler.stop();
-        if (measured) measured = { ...measured, resources };
-    }
-    return measured;
-}
-
-function scenarios(stack: LiveStack, targets: BenchTarget[], floorClients: Map<string, Client[]>, options: Options): Scenario[] {
-    const list: Scenario[] = [];
-    const mix = (index: number): AccessLevel => ACCESS_LEVELS[index % ACCESS_LEVELS.length];
+function scenarios(stack: LiveStack, targets: BenchTarget[], floorClients: Map<string, Client[]>, options: Options): { sequential: Sequential[]; concurrent: Concurrent[] } {
+    const call = <T>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> => vaultCall<T>(stack.vault.address, stack.vault.rootToken, method, apiPath, body);
+    const issueVault = async (credsPath: string): Promise<string> => (await call<{ lease_id: string }>("GET", credsPath)).lease_id;
+    const revokeVault = (leaseId: string): Promise<unknown> => call("PUT", `sys/leases/revoke/${leaseId}`, {});
     const ours = (access: AccessLevel): ReturnType<typeof roleStatements> => roleStatements(access, stack.groupRoles);
+    const mix = (index: number): AccessLevel => ACCESS_LEVELS[index % ACCESS_LEVELS.length];
+    const floorName = (access: AccessLevel): string => `v-floor-${access}-${process.pid}-${floorUsers++}`;
+    const seedEvery = Math.max(1, Math.round(options.batch / options.seedBatch));
+
+    const sequential: Sequential[] = [];
+    const concurrent: Concurrent[] = [];
     for (const target of targets) {
         const t = `t${target.tables}`;
         const clients = floorClients.get(target.database)!;
         for (const access of ACCESS_LEVELS) {
-            list.push({ key: `ours ${t} ${access}`, run: () => throughVault(stack, options.batch, 1, () => target.credsPaths[DEFAULTS.connections][access]) });
-            list.push({ key: `floor ${t} ${access}`, run: () => direct(clients.slice(0, 1), options.batch, () => ours(access)) });
-            list.push({ key: `seed ${t} ${access}`, run: () => throughVault(stack, options.seedBatch, 1, () => target.credsPaths.seed[access]) });
+            sequential.push({ key: `ours ${t} ${access}`, every: 1, issue: () => issueVault(target.credsPaths[DEFAULTS.connections][access]), revoke: revokeVault });
+            sequential.push({
+                key: `floor ${t} ${access}`,
+                every: 1,
+                issue: async () => {
+                    const name = floorName(access);
+                    await transaction(clients[0], ours(access).creation, name);
+                    return name;
+                },
+                revoke: (name) => transaction(clients[0], ours(access).revocation, name),
+            });
+            sequential.push({ key: `seed ${t} ${access}`, every: seedEvery, issue: () => issueVault(target.credsPaths.seed[access]), revoke: revokeVault });
         }
         for (const layout of LAYOUTS) {
-            list.push({
-                key: `mixed ${t} ${layout}`,
-                run: () => withResources(stack, poolLabel(target.database, layout), () => throughVault(stack, options.mixed, options.concurrency, (index) => target.credsPaths[layout][mix(index)])),
-            });
+            concurrent.push({ key: `mixed ${t} ${layout}`, pool: poolLabel(target.database, layout), issue: (index) => issueVault(target.credsPaths[layout][mix(index)]), revoke: revokeVault });
         }
-        list.push({
+        // Each floor name carries its access level, so the revocation runs that level's statements.
+        concurrent.push({
             key: `mixed ${t} floor`,
-            run: () => withResources(stack, poolLabel(target.database, "floor"), () => direct(clients.slice(0, options.concurrency), options.mixed, (index) => ours(mix(index)))),
+            pool: poolLabel(target.database, "floor"),
+            issue: async (index, worker) => {
+                const name = floorName(mix(index));
+                await transaction(clients[worker], ours(mix(index)).creation, name);
+                return name;
+            },
+            revoke: (name, worker) => transaction(clients[worker], ours(name.split("-")[2] as AccessLevel).revocation, name),
         });
     }
     // What any Vault request costs here: HTTP, token lookup, routing, no database.
-    list.push({
-        key: "vault round trip",
-        run: async () => {
-            const trips = await load(options.batch, 1, () => vaultCall(stack.vault.address, stack.vault.rootToken, "GET", "auth/token/lookup-self"));
-            return { issue: trips.latencies, revoke: trips.latencies };
-        },
-    });
-    return list;
+    sequential.push({ key: "vault round trip", every: 1, issue: async () => (await call("GET", "auth/token/lookup-self"), "") });
+    return { sequential, concurrent };
+}
+
+/** One round of the sequential scenarios, interleaved operation by operation, in the given order. */
+async function runSequential(order: Sequential[], batch: number): Promise<Record<string, Measured>> {
+    const handles = new Map<string, string[]>(order.map((scenario) => [scenario.key, []]));
+    const issueMs = new Map<string, number[]>(order.map((scenario) => [scenario.key, []]));
+    const revokeMs = new Map<string, number[]>(order.map((scenario) => [scenario.key, []]));
+    for (let turn = 0; turn < batch; turn++) {
+        for (const scenario of order) {
+            if (turn % scenario.every !== 0) continue;
+            const [handle, ms] = await timed(() => scenario.issue());
+            handles.get(scenario.key)!.push(handle);
+            issueMs.get(scenario.key)!.push(ms);
+        }
+    }
+    for (let turn = 0; turn < batch; turn++) {
+        for (const scenario of order) {
+            const handle = handles.get(scenario.key)![Math.floor(turn / scenario.every)];
+            if (turn % scenario.every !== 0 || !scenario.revoke || handle === undefined) continue;
+            const revoke = scenario.revoke;
+            revokeMs.get(scenario.key)!.push((await timed(() => revoke(handle)))[1]);
+        }
+    }
+    const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+    return Object.fromEntries(
+        order.map((scenario) => {
+            const issue = issueMs.get(scenario.key)!;
+            const revoke = scenario.revoke ? revokeMs.get(scenario.key)! : issue;
+            return [scenario.key, { issue: summarize(issue, sum(issue)), revoke: summarize(revoke, sum(revoke)) }];
+        }),
+    );
+}
+
+/**
+ * One round of the concurrent scenarios: each runs its share in `slices` slices, the order reversed every other
+ * slice, so that no scenario always runs first or right after the same one.
+ */
+async function runConcurrent(stack: LiveStack, order: Concurrent[], options: Options, slices = SLICES): Promise<Record<string, Measured>> {
+    const totals = new Map(order.map((scenario) => [scenario.key, { issue: [] as number[], issueWall: 0, revoke: [] as number[], revokeWall: 0, uses: [] as ResourceUse[] }]));
+    const perSlice = Math.ceil(options.mixed / slices);
+    for (let slice = 0; slice < slices; slice++) {
+        for (const scenario of slice % 2 === 0 ? order : [...order].reverse()) {
+            const total = totals.get(scenario.key)!;
+            const sampler = await sampleResources(stack.postgres, stack.vault.address, scenario.pool);
+            try {
+                const issued = await load(perSlice, options.concurrency, (index, worker) => scenario.issue(slice * perSlice + index, worker));
+                const revoked = await load(perSlice, options.concurrency, (index, worker) => scenario.revoke(issued.results[index], worker));
+                total.issue.push(...issued.samples);
+                total.issueWall += issued.wallMs;
+                total.revoke.push(...revoked.samples);
+                total.revokeWall += revoked.wallMs;
+            } finally {
+                total.uses.push(await sampler.stop());
+            }
+        }
+    }
+    return Object.fromEntries(
+        order.map((scenario) => {
+            const total = totals.get(scenario.key)!;
+            const peak = (pick: (use: ResourceUse) => number): number => Math.max(...total.uses.map(pick));
+            const cpu = (pick: (use: ResourceUse) => number): number => total.uses.reduce((sum, use) => sum + pick(use), 0);
+            const resources: ResourceUse = {
+                poolConnections: peak((use) => use.poolConnections),
+                allConnections: peak((use) => use.allConnections),
+                vaultRssMiB: peak((use) => use.vaultRssMiB),
+                postgresPssMiB: peak((use) => use.postgresPssMiB),
+                cpuMs: { vault: cpu((use) => use.cpuMs.vault), postgres: cpu((use) => use.cpuMs.postgres), bench: cpu((use) => use.cpuMs.bench) },
+            };
+            return [scenario.key, { issue: summarize(total.issue, total.issueWall), revoke: summarize(total.revoke, total.revokeWall), resources }];
+        }),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -237,18 +315,20 @@ async function main(): Promise<void> {
             openClients.push(...clients);
             floorClients.set(target.database, clients);
         }
-        const list = scenarios(stack, targets, floorClients, options);
+        const { sequential, concurrent } = scenarios(stack, targets, floorClients, options);
         const specs = ratioSpecs(tableCounts);
         const rounds: Round[] = [];
+        const total = options.rounds + options.warmup;
         for (let index = -options.warmup; index < options.rounds; index++) {
-            const order = rotated(list, index + options.warmup, options.rounds + options.warmup);
-            const results: Record<string, Measured> = {};
-            for (const scenario of order) results[scenario.key] = await scenario.run();
+            const sequentialOrder = rotated(sequential, index + options.warmup, total);
+            const concurrentOrder = rotated(concurrent, index + options.warmup, total);
+            const results = { ...(await runSequential(sequentialOrder, options.batch)), ...(await runConcurrent(stack, concurrentOrder, options)) };
             const ratios = Object.fromEntries(specs.map((spec) => [spec.name, round(spec.of(results))]));
-            if (index >= 0) rounds.push({ index, order: order.map((scenario) => scenario.key), results, ratios });
+            const order = [...sequentialOrder, ...concurrentOrder].map((scenario) => scenario.key);
+            if (index >= 0) rounds.push({ index, order, results, ratios });
             process.stderr.write(`${index < 0 ? "warm-up" : `round ${index + 1}/${options.rounds}`} done after ${Math.round((Date.now() - started) / 1000)} s\n`);
         }
-        report(rounds, specs, list.map((scenario) => scenario.key), options);
+        report(rounds, specs, [...sequential, ...concurrent].map((scenario) => scenario.key), options);
     } finally {
         await Promise.allSettled(openClients.map((client) => client.end()));
         closeVaultClient();

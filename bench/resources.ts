@@ -57,8 +57,15 @@ function childrenOf(pid: number): number[] {
     }
 }
 
-/** The Vault dev server listening on `host`, found once by its command line. */
+const vaultPids = new Map<string, number | undefined>();
+
+/** The Vault dev server listening on `host`, found by its command line once per host. */
 function findVault(host: string): number | undefined {
+    if (!vaultPids.has(host)) vaultPids.set(host, scanForVault(host));
+    return vaultPids.get(host);
+}
+
+function scanForVault(host: string): number | undefined {
     if (!fs.existsSync("/proc")) return undefined;
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;

@@ -18,7 +18,7 @@ export function summarize(samplesMs: number[], wallMs: number): Latencies {
     return { p50: round(quantile(sorted, 0.5)), p95: round(quantile(sorted, 0.95)), perSecond: round((samplesMs.length / wallMs) * 1000), count: samplesMs.length };
 }
 
-async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+export async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
     const start = process.hrtime.bigint();
     const result = await run();
     return [result, Number(process.hrtime.bigint() - start) / 1e6];
@@ -29,7 +29,7 @@ export async function load<T>(
     count: number,
     concurrency: number,
     operation: (index: number, worker: number) => Promise<T>,
-): Promise<{ results: T[]; latencies: Latencies }> {
+): Promise<{ results: T[]; samples: number[]; wallMs: number }> {
     const results: T[] = new Array(count);
     const samples: number[] = new Array(count);
     let next = 0;
@@ -43,7 +43,7 @@ export async function load<T>(
             }),
         ),
     );
-    return { results, latencies: summarize(samples, wallMs) };
+    return { results, samples, wallMs };
 }
 
 /** Median, min and max of one figure over rounds, and its spread (max / min). */
