@@ -382,7 +382,8 @@ export function readStackConfig(raw: Record<string, string | undefined>): StackS
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
         maxOpenConnections: int("maxOpenConnections"),
-        connections: checkConnectionLayout(where, str("connections")),
+        // Left unset when absent, like the other optional keys: the composite applies the default.
+        connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
         roles: value("roles") as DatabaseRoleSpec[],
         apps: (value("apps") as AppSpec[] | undefined) ?? [],
     };

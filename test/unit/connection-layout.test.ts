@@ -127,9 +127,9 @@ describe("connection layouts", () => {
     describe("stack config", () => {
         const base = { roles: JSON.stringify([{ name: "r", access: "readonly", defaultTtl: 60, maxTtl: 60 }]) };
 
-        it("reads connections, and defaults it", () => {
+        it("reads connections, and leaves it to the composite's default when unset", () => {
             expect(c.readStackConfig({ ...base, connections: "per-access" }).connections).toBe("per-access");
-            expect(c.readStackConfig(base).connections).toBe(c.DEFAULTS.connections);
+            expect(c.readStackConfig(base).connections).toBeUndefined();
         });
 
         it("rejects an unknown layout with the key and the value", () => {

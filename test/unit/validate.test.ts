@@ -277,6 +277,7 @@ describe("readStackConfig", () => {
             mountPath: "database",
             approlePath: undefined,
             maxOpenConnections: undefined,
+            connections: undefined,
             roles: [
                 { name: "readonly", access: "readonly", defaultTtl: "1h", maxTtl: "24h" },
                 { name: "readwrite", access: "readwrite", defaultTtl: "1h", maxTtl: "24h" },
@@ -303,6 +304,7 @@ describe("readStackConfig", () => {
                 mountPath: "team/db",
                 approlePath: "apps",
                 maxOpenConnections: "8",
+                connections: "per-access",
                 roles: ROLES,
                 apps: JSON.stringify([{ name: "web", roles: ["reader"] }]),
                 unused: undefined,
@@ -315,6 +317,7 @@ describe("readStackConfig", () => {
             mountPath: "team/db",
             approlePath: "apps",
             maxOpenConnections: 8,
+            connections: "per-access",
             roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }],
             apps: [{ name: "web", roles: ["reader"] }],
         });
@@ -323,7 +326,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresPort: "5432" }),
-            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
+            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps`,
         );
     });
 
