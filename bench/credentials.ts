@@ -1,103 +1,103 @@
 /**
- * Credential benchmark on real servers (the live suite's harness): issue and revoke credentials through the Vault
- * API for each access level of the dev stack, at 10 and at 1000 tables, sequentially and at concurrency 8, and
- * compare with (a) the floor, the same statements run directly on PostgreSQL, and (b) the seed articles' pattern,
- * a role that grants and revokes per table.
- *
- * Usage: npm run bench [-- --sequential 200 --concurrent 400 --concurrency 8 --out bench/results/credentials.json]
+ * Credential benchmark on real servers (the live suite's harness), interleaved: every round runs a short batch of
+ * every scenario, in an order that rotates from round to round, so that whatever else the machine does lands on all
+ * scenarios alike. Ratios are computed within each round; the report gives their median, min–max and spread
+ * (max / min) over rounds. See `--help` for the options and README "Performance" for the scenarios.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
-import { ACCESS_LEVELS, AccessLevel, quoteIdent, roleStatements } from "../components";
-import { plain, TYPES } from "../test/helpers/pulumi-mocks";
+import { ACCESS_LEVELS, AccessLevel, DEFAULTS, roleStatements } from "../components";
 import { LiveStack, startLiveStack } from "../test/live/live-stack";
+import { ResourceUse, sampleResources } from "./resources";
+import { adminClients, BenchTarget, LAYOUTS, poolLabel, prepareTargets, stackAdmin } from "./setup";
+import { Latencies, load, OverRounds, overRounds, round, summarize, timed } from "./stats";
+import { closeVaultClient, vaultCall } from "./vault-client";
 
-interface Options {
-    sequential: number;
-    concurrent: number;
-    concurrency: number;
-    tableCounts: number[];
-    out: string;
+/** Slices per round of each concurrent scenario: short enough that a busy spell of the machine spans several scenarios. */
+const SLICES = 6;
+
+const OPTIONS = {
+    rounds: { value: 7, help: "measured rounds (at least 5 for medians worth the name)" },
+    warmup: { value: 1, help: "rounds run first and discarded (pools, caches)" },
+    batch: { value: 30, help: "sequential issues (then revokes) per scenario per round, interleaved operation by operation" },
+    seedBatch: { value: 10, help: "sequential issues per round for the per-table seed pattern (slow at 1000 tables)" },
+    mixed: { value: 240, help: `issues (then revokes) per round in each mixed concurrent scenario, in ${SLICES} alternating slices` },
+    concurrency: { value: 8, help: "requests in flight in the mixed scenarios, Vault and floor alike" },
+    tables: { value: "10,1000", help: "table counts, one database each" },
+    out: { value: "bench/results/credentials.json", help: "JSON output: options, machine, every round, the summary" },
+};
+type Options = { [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K]["value"] };
+const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+
+function usage(): string {
+    const lines = Object.entries(OPTIONS).map(([key, option]) => `  ${flagOf(key).padEnd(14)} ${option.help} (default ${option.value})`);
+    return ["usage: npm run bench [-- OPTIONS]", ...lines, "  --help         this text"].join("\n");
 }
 
 function parseOptions(argv: string[]): Options {
-    const options: Options = { sequential: 200, concurrent: 400, concurrency: 8, tableCounts: [10, 1000], out: "bench/results/credentials.json" };
+    const options = Object.fromEntries(Object.entries(OPTIONS).map(([key, option]) => [key, option.value])) as Options;
     for (let index = 0; index < argv.length; index += 2) {
-        const [flag, value] = [argv[index], argv[index + 1]];
-        if (flag === "--help" || flag === "-h") {
-            console.log("usage: npm run bench [-- --sequential N --concurrent N --concurrency N --tables 10,1000 --out FILE]");
+        if (argv[index] === "--help" || argv[index] === "-h") {
+            console.log(usage());
             process.exit(0);
         }
-        const number = Number(value);
-        if (flag === "--sequential" && number > 0) options.sequential = number;
-        else if (flag === "--concurrent" && number > 0) options.concurrent = number;
-        else if (flag === "--concurrency" && number > 0) options.concurrency = number;
-        else if (flag === "--tables" && value) options.tableCounts = value.split(",").map(Number);
-        else if (flag === "--out" && value) options.out = value;
-        else throw new Error(`bench: unknown or bad option ${flag} ${value ?? ""}`);
+        const key = Object.keys(OPTIONS).find((name) => flagOf(name) === argv[index]) as keyof Options | undefined;
+        const value = argv[index + 1];
+        const fail = (why: string): never => {
+            console.error(`bench: ${argv[index]} ${value ?? ""}: ${why}\n${usage()}`);
+            process.exit(2);
+        };
+        if (!key || value === undefined) fail("unknown option or missing value");
+        else if (typeof OPTIONS[key].value === "number") {
+            const number = Number(value);
+            const minimum = key === "warmup" ? 0 : 1;
+            if (!Number.isInteger(number) || number < minimum) fail(`must be a whole number ≥ ${minimum}`);
+            (options[key] as number) = number;
+        } else if (key === "tables" && !/^\d+(,\d+)*$/.test(value)) fail("a comma-separated list of table counts");
+        else (options[key] as string) = value;
     }
     return options;
 }
 
-interface Latencies {
-    p50: number;
-    p95: number;
-    perSecond: number;
-    count: number;
-}
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------------------------------------------
 
-function summarize(samplesMs: number[], wallMs: number): Latencies {
-    const sorted = [...samplesMs].sort((a, b) => a - b);
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    return { p50: round(at(0.5)), p95: round(at(0.95)), perSecond: round((samplesMs.length / wallMs) * 1000), count: samplesMs.length };
-}
-
-const round = (value: number): number => Math.round(value * 100) / 100;
-
-async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
-    const start = process.hrtime.bigint();
-    const result = await run();
-    return [result, Number(process.hrtime.bigint() - start) / 1e6];
-}
-
-/** Runs `count` operations with at most `concurrency` in flight; returns per-operation latencies and wall time. */
-async function load<T>(count: number, concurrency: number, operation: (index: number) => Promise<T>): Promise<{ results: T[]; samples: number[]; wallMs: number }> {
-    const results: T[] = new Array(count);
-    const samples: number[] = new Array(count);
-    let next = 0;
-    const [, wallMs] = await timed(() =>
-        Promise.all(
-            Array.from({ length: concurrency }, async () => {
-                while (next < count) {
-                    const index = next++;
-                    [results[index], samples[index]] = await timed(() => operation(index));
-                }
-            }),
-        ),
-    );
-    return { results, samples, wallMs };
-}
-
-interface Row {
-    scenario: string;
-    access: AccessLevel;
-    tables: number;
-    mode: "sequential" | "concurrent";
+interface Measured {
     issue: Latencies;
     revoke: Latencies;
+    resources?: ResourceUse;
 }
 
-/** Issue then revoke through Vault with the root token. */
-async function measureVault(stack: LiveStack, credsPath: string, count: number, concurrency: number): Promise<{ issue: Latencies; revoke: Latencies }> {
-    const issued = await load(count, concurrency, () => stack.readCreds(stack.vault.rootToken, credsPath));
-    const revoked = await load(count, concurrency, (index) => stack.root("PUT", `sys/leases/revoke/${issued.results[index].leaseId}`, {}));
-    return { issue: summarize(issued.samples, issued.wallMs), revoke: summarize(revoked.samples, revoked.wallMs) };
+/**
+ * Measured one operation at a time, interleaved with every other sequential scenario: operation i of each runs
+ * before operation i + 1 of any, so a busy moment of the machine lands on all of them alike. `every` thins out
+ * slow scenarios (the seed pattern at 1000 tables): they run on every `every`-th turn only.
+ */
+interface Sequential {
+    key: string;
+    every: number;
+    issue(): Promise<string>;
+    /** Undefined for a scenario with nothing to undo. */
+    revoke?(handle: string): Promise<unknown>;
 }
 
-/** A SCRAM-SHA-256 verifier, as Vault computes it with `password_authentication = scram-sha-256`. */
+/** Measured `count` operations at a time with `concurrency` in flight, in slices that alternate with the others'. */
+interface Concurrent {
+    key: string;
+    /** application_name of the pool it loads, to count its connections. */
+    pool: string;
+    issue(index: number, worker: number): Promise<string>;
+    revoke(handle: string, worker: number): Promise<unknown>;
+}
+
+/**
+ * A SCRAM-SHA-256 verifier, as Vault sends it with `password_authentication = scram-sha-256`: PostgreSQL stores it
+ * without hashing. Computed once, outside the timing, so the floor is PostgreSQL's work on Vault's statements.
+ */
 function scramVerifier(password: string): string {
     const salt = randomBytes(16);
     const salted = pbkdf2Sync(password, salt, 4096, 32, "sha256");
@@ -106,178 +106,293 @@ function scramVerifier(password: string): string {
     return `SCRAM-SHA-256$4096:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
-/**
- * The floor: the same statements, one transaction each, on a direct connection as the Vault admin role. With
- * `prehashed`, the password is a SCRAM verifier hashed once up front, so PostgreSQL does no hashing: this splits
- * the floor into hashing and catalog work.
- */
-async function measureFloor(
-    admin: Client,
-    statements: { creation: string[]; revocation: string[] },
-    count: number,
-    prehashed = false,
-): Promise<{ issue: Latencies; revoke: Latencies }> {
+const VERIFIER = scramVerifier(randomBytes(12).toString("base64url"));
+let floorUsers = 0;
+
+/** The floor: the same statements, one transaction each, as the Vault admin directly on PostgreSQL. */
+async function transaction(client: Client, sqls: string[], name: string): Promise<void> {
     const expiration = new Date(Date.now() + 3_600_000).toISOString();
-    const password = prehashed ? scramVerifier("floor-Password-1") : "floor-Password-1";
-    const render = (sql: string, name: string): string =>
-        sql.replace(/\{\{name\}\}/g, name).replace(/\{\{password\}\}/g, password).replace(/\{\{expiration\}\}/g, expiration);
-    const names = Array.from({ length: count }, (_, index) => `v-floor-${prehashed ? "h" : "p"}-${index}-${Date.now()}`);
-    const transaction = async (sqls: string[], name: string): Promise<void> => {
-        await admin.query("BEGIN");
-        for (const sql of sqls) await admin.query(render(sql, name));
-        await admin.query("COMMIT");
-    };
-    const issued = await load(count, 1, (index) => transaction(statements.creation, names[index]));
-    const revoked = await load(count, 1, (index) => transaction(statements.revocation, names[index]));
-    return { issue: summarize(issued.samples, issued.wallMs), revoke: summarize(revoked.samples, revoked.wallMs) };
+    const render = (sql: string): string => sql.replace(/\{\{name\}\}/g, name).replace(/\{\{password\}\}/g, VERIFIER).replace(/\{\{expiration\}\}/g, expiration);
+    await client.query("BEGIN");
+    for (const sql of sqls) await client.query(render(sql));
+    await client.query("COMMIT");
 }
 
-/** The seed articles' pattern: privileges granted to, and revoked from, every table for every credential. */
-function seedStatements(access: AccessLevel): { creation: string[]; revocation: string[] } {
-    const privileges = access === "readonly" ? "SELECT" : "SELECT, INSERT, UPDATE, DELETE";
-    return {
-        creation: [
-            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`,
-            `GRANT ${privileges} ON ALL TABLES IN SCHEMA public TO "{{name}}"`,
-        ],
-        revocation: [`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM "{{name}}"`, `DROP ROLE IF EXISTS "{{name}}"`],
-    };
-}
+function scenarios(stack: LiveStack, targets: BenchTarget[], floorClients: Map<string, Client[]>, options: Options): { sequential: Sequential[]; concurrent: Concurrent[] } {
+    const call = <T>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> => vaultCall<T>(stack.vault.address, stack.vault.rootToken, method, apiPath, body);
+    const issueVault = async (credsPath: string): Promise<string> => (await call<{ lease_id: string }>("GET", credsPath)).lease_id;
+    const revokeVault = (leaseId: string): Promise<unknown> => call("PUT", `sys/leases/revoke/${leaseId}`, {});
+    const ours = (access: AccessLevel): ReturnType<typeof roleStatements> => roleStatements(access, stack.groupRoles);
+    const mix = (index: number): AccessLevel => ACCESS_LEVELS[index % ACCESS_LEVELS.length];
+    const floorName = (access: AccessLevel): string => `v-floor-${access}-${process.pid}-${floorUsers++}`;
+    const seedEvery = Math.max(1, Math.round(options.batch / options.seedBatch));
 
-async function ensureTables(stack: LiveStack, count: number): Promise<void> {
-    const existing = Number((await stack.postgres.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'", [], stack.database)).rows[0].n);
-    // Created as the owner group, as owner credentials would, so the groups' default privileges cover them.
-    const statements = [`SET ROLE ${quoteIdent(stack.groupRoles.owner)}`];
-    for (let index = existing; index < count; index++) {
-        statements.push(`CREATE TABLE bench_${index} (id serial PRIMARY KEY, payload text)`);
+    const sequential: Sequential[] = [];
+    const concurrent: Concurrent[] = [];
+    for (const target of targets) {
+        const t = `t${target.tables}`;
+        const clients = floorClients.get(target.database)!;
+        for (const access of ACCESS_LEVELS) {
+            sequential.push({ key: `ours ${t} ${access}`, every: 1, issue: () => issueVault(target.credsPaths[DEFAULTS.connections][access]), revoke: revokeVault });
+            sequential.push({
+                key: `floor ${t} ${access}`,
+                every: 1,
+                issue: async () => {
+                    const name = floorName(access);
+                    await transaction(clients[0], ours(access).creation, name);
+                    return name;
+                },
+                revoke: (name) => transaction(clients[0], ours(access).revocation, name),
+            });
+            sequential.push({ key: `seed ${t} ${access}`, every: seedEvery, issue: () => issueVault(target.credsPaths.seed[access]), revoke: revokeVault });
+        }
+        for (const layout of LAYOUTS) {
+            concurrent.push({ key: `mixed ${t} ${layout}`, pool: poolLabel(target.database, layout), issue: (index) => issueVault(target.credsPaths[layout][mix(index)]), revoke: revokeVault });
+        }
+        // Each floor name carries its access level, so the revocation runs that level's statements.
+        concurrent.push({
+            key: `mixed ${t} floor`,
+            pool: poolLabel(target.database, "floor"),
+            issue: async (index, worker) => {
+                const name = floorName(mix(index));
+                await transaction(clients[worker], ours(mix(index)).creation, name);
+                return name;
+            },
+            revoke: (name, worker) => transaction(clients[worker], ours(name.split("-")[2] as AccessLevel).revocation, name),
+        });
     }
-    if (statements.length > 1) await stack.postgres.query(statements.join(";\n"), [], stack.database);
+    // What any Vault request costs here: HTTP, token lookup, routing, no database.
+    sequential.push({ key: "vault round trip", every: 1, issue: async () => (await call("GET", "auth/token/lookup-self"), "") });
+    return { sequential, concurrent };
+}
+
+/** One round of the sequential scenarios, interleaved operation by operation, in the given order. */
+async function runSequential(order: Sequential[], batch: number): Promise<Record<string, Measured>> {
+    const handles = new Map<string, string[]>(order.map((scenario) => [scenario.key, []]));
+    const issueMs = new Map<string, number[]>(order.map((scenario) => [scenario.key, []]));
+    const revokeMs = new Map<string, number[]>(order.map((scenario) => [scenario.key, []]));
+    for (let turn = 0; turn < batch; turn++) {
+        for (const scenario of order) {
+            if (turn % scenario.every !== 0) continue;
+            const [handle, ms] = await timed(() => scenario.issue());
+            handles.get(scenario.key)!.push(handle);
+            issueMs.get(scenario.key)!.push(ms);
+        }
+    }
+    for (let turn = 0; turn < batch; turn++) {
+        for (const scenario of order) {
+            const handle = handles.get(scenario.key)![Math.floor(turn / scenario.every)];
+            if (turn % scenario.every !== 0 || !scenario.revoke || handle === undefined) continue;
+            const revoke = scenario.revoke;
+            revokeMs.get(scenario.key)!.push((await timed(() => revoke(handle)))[1]);
+        }
+    }
+    const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+    return Object.fromEntries(
+        order.map((scenario) => {
+            const issue = issueMs.get(scenario.key)!;
+            const revoke = scenario.revoke ? revokeMs.get(scenario.key)! : issue;
+            return [scenario.key, { issue: summarize(issue, sum(issue)), revoke: summarize(revoke, sum(revoke)) }];
+        }),
+    );
+}
+
+/**
+ * One round of the concurrent scenarios: each runs its share in `slices` slices, the order reversed every other
+ * slice, so that no scenario always runs first or right after the same one.
+ */
+async function runConcurrent(stack: LiveStack, order: Concurrent[], options: Options, slices = SLICES): Promise<Record<string, Measured>> {
+    const totals = new Map(order.map((scenario) => [scenario.key, { issue: [] as number[], issueWall: 0, revoke: [] as number[], revokeWall: 0, uses: [] as ResourceUse[] }]));
+    const perSlice = Math.ceil(options.mixed / slices);
+    for (let slice = 0; slice < slices; slice++) {
+        for (const scenario of slice % 2 === 0 ? order : [...order].reverse()) {
+            const total = totals.get(scenario.key)!;
+            const sampler = await sampleResources(stack.postgres, stack.vault.address, scenario.pool);
+            try {
+                const issued = await load(perSlice, options.concurrency, (index, worker) => scenario.issue(slice * perSlice + index, worker));
+                const revoked = await load(perSlice, options.concurrency, (index, worker) => scenario.revoke(issued.results[index], worker));
+                total.issue.push(...issued.samples);
+                total.issueWall += issued.wallMs;
+                total.revoke.push(...revoked.samples);
+                total.revokeWall += revoked.wallMs;
+            } finally {
+                total.uses.push(await sampler.stop());
+            }
+        }
+    }
+    return Object.fromEntries(
+        order.map((scenario) => {
+            const total = totals.get(scenario.key)!;
+            const peak = (pick: (use: ResourceUse) => number): number => Math.max(...total.uses.map(pick));
+            const cpu = (pick: (use: ResourceUse) => number): number => total.uses.reduce((sum, use) => sum + pick(use), 0);
+            const resources: ResourceUse = {
+                poolConnections: peak((use) => use.poolConnections),
+                allConnections: peak((use) => use.allConnections),
+                vaultRssMiB: peak((use) => use.vaultRssMiB),
+                postgresPssMiB: peak((use) => use.postgresPssMiB),
+                cpuMs: { vault: cpu((use) => use.cpuMs.vault), postgres: cpu((use) => use.cpuMs.postgres), bench: cpu((use) => use.cpuMs.bench) },
+            };
+            return [scenario.key, { issue: summarize(total.issue, total.issueWall), revoke: summarize(total.revoke, total.revokeWall), resources }];
+        }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ratios
+// ---------------------------------------------------------------------------------------------------------------
+
+interface RatioSpec {
+    name: string;
+    of: (results: Record<string, Measured>) => number;
+    /** e.g. "≤ 1.5" */
+    target?: { op: "≤" | "≥"; value: number };
+}
+
+function ratioSpecs(tableCounts: number[]): RatioSpec[] {
+    const specs: RatioSpec[] = [];
+    const p50 = (key: string, op: "issue" | "revoke") => (results: Record<string, Measured>): number => results[key][op].p50;
+    const rate = (key: string, op: "issue" | "revoke") => (results: Record<string, Measured>): number => results[key][op].perSecond;
+    const divide = (a: (r: Record<string, Measured>) => number, b: (r: Record<string, Measured>) => number) => (r: Record<string, Measured>): number => a(r) / b(r);
+    for (const tables of tableCounts) {
+        const t = `t${tables}`;
+        for (const access of ACCESS_LEVELS) {
+            specs.push({ name: `issue p50 ours/floor ${t} ${access}`, of: divide(p50(`ours ${t} ${access}`, "issue"), p50(`floor ${t} ${access}`, "issue")), target: { op: "≤", value: 1.5 } });
+            specs.push({ name: `revoke p50 ours/floor ${t} ${access}`, of: divide(p50(`ours ${t} ${access}`, "revoke"), p50(`floor ${t} ${access}`, "revoke")) });
+            specs.push({ name: `issue p50 seed/ours ${t} ${access}`, of: divide(p50(`seed ${t} ${access}`, "issue"), p50(`ours ${t} ${access}`, "issue")) });
+            specs.push({ name: `revoke p50 seed/ours ${t} ${access}`, of: divide(p50(`seed ${t} ${access}`, "revoke"), p50(`ours ${t} ${access}`, "revoke")) });
+        }
+        for (const layout of ["per-role", "per-access"]) {
+            specs.push({ name: `mixed issue/s ${layout}/single ${t}`, of: divide(rate(`mixed ${t} ${layout}`, "issue"), rate(`mixed ${t} single`, "issue")), target: { op: "≥", value: 1.5 } });
+            specs.push({ name: `mixed revoke/s ${layout}/single ${t}`, of: divide(rate(`mixed ${t} ${layout}`, "revoke"), rate(`mixed ${t} single`, "revoke")) });
+        }
+        for (const layout of LAYOUTS) {
+            specs.push({ name: `mixed issue/s ${layout}/floor ${t}`, of: divide(rate(`mixed ${t} ${layout}`, "issue"), rate(`mixed ${t} floor`, "issue")), target: { op: "≥", value: 0.7 } });
+        }
+    }
+    // Only with two table counts measured: how the cost grows with the schema.
+    if (tableCounts.length >= 2) {
+        const [few, many] = [Math.min(...tableCounts), Math.max(...tableCounts)];
+        for (const access of ACCESS_LEVELS) {
+            for (const op of ["issue", "revoke"] as const) {
+                specs.push({ name: `${op} p50 ours t${many}/t${few} ${access}`, of: divide(p50(`ours t${many} ${access}`, op), p50(`ours t${few} ${access}`, op)), target: { op: "≤", value: 1.2 } });
+                specs.push({ name: `${op} p50 seed t${many}/t${few} ${access}`, of: divide(p50(`seed t${many} ${access}`, op), p50(`seed t${few} ${access}`, op)) });
+            }
+        }
+    }
+    return specs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Round r starts at a different place in the list, so no scenario always runs first or after the same one. */
+function rotated<T>(list: T[], roundIndex: number, rounds: number): T[] {
+    const step = Math.max(1, Math.floor(list.length / Math.max(rounds, 1)));
+    const start = (roundIndex * step) % list.length;
+    return [...list.slice(start), ...list.slice(0, start)];
+}
+
+interface Round {
+    index: number;
+    order: string[];
+    results: Record<string, Measured>;
+    ratios: Record<string, number>;
 }
 
 async function main(): Promise<void> {
     const options = parseOptions(process.argv.slice(2));
+    const tableCounts = options.tables.split(",").map(Number);
+    const started = Date.now();
     const stack = await startLiveStack();
-    const rows: Row[] = [];
+    const openClients: Client[] = [];
     try {
-        const connection = stack.resources.find((resource) => resource.type === TYPES.connection);
-        if (!connection) throw new Error("bench: the dev stack declares no database connection");
-        const connectionInputs = plain<{ backend: string; name: string; postgresql: { username: string; password: string; connectionUrl: string } }>(connection.inputs);
-        const admin = new Client({
-            host: stack.postgres.host,
-            port: stack.postgres.port,
-            database: stack.database,
-            user: connectionInputs.postgresql.username,
-            password: connectionInputs.postgresql.password,
-        });
-        await admin.connect();
-        const config = await stack.root<{ data: Record<string, unknown> }>("GET", `${connectionInputs.backend}/config/${connectionInputs.name}`);
-
-        // The seed pattern gets a connection of its own, so the stack's connection stays as declared.
-        await stack.root("POST", `${connectionInputs.backend}/config/bench-seed`, {
-            plugin_name: "postgresql-database-plugin",
-            connection_url: (config.data.connection_details as { connection_url: string }).connection_url,
-            username: connectionInputs.postgresql.username,
-            password: connectionInputs.postgresql.password,
-            allowed_roles: ACCESS_LEVELS.map((access) => `seed-${access}`),
-            max_open_connections: (config.data.connection_details as { max_open_connections?: number }).max_open_connections ?? 4,
-        });
-        for (const access of ACCESS_LEVELS) {
-            const seed = seedStatements(access);
-            await stack.root("POST", `${connectionInputs.backend}/roles/seed-${access}`, {
-                db_name: "bench-seed",
-                creation_statements: seed.creation,
-                revocation_statements: seed.revocation,
-                default_ttl: 3600,
-                max_ttl: 7200,
-            });
+        const admin = stackAdmin(stack);
+        const targets = await prepareTargets(stack, tableCounts, admin);
+        const floorClients = new Map<string, Client[]>();
+        for (const target of targets) {
+            const clients = await adminClients(stack, target.database, admin, options.concurrency);
+            openClients.push(...clients);
+            floorClients.set(target.database, clients);
         }
-
-        for (const tables of options.tableCounts) {
-            await ensureTables(stack, tables);
-            for (const access of ACCESS_LEVELS) {
-                const credsPath = stack.credsPaths[access];
-                if (!credsPath) throw new Error(`bench: the dev stack has no role named ${access}`);
-                const ours = roleStatements(access, stack.groupRoles);
-                const sequential = await measureVault(stack, credsPath, options.sequential, 1);
-                rows.push({ scenario: "ours (vault)", access, tables, mode: "sequential", ...sequential });
-                const concurrent = await measureVault(stack, credsPath, options.concurrent, options.concurrency);
-                rows.push({ scenario: "ours (vault)", access, tables, mode: "concurrent", ...concurrent });
-                const floor = await measureFloor(admin, ours, options.sequential);
-                rows.push({ scenario: "floor (direct sql)", access, tables, mode: "sequential", ...floor });
-                const floorPrehashed = await measureFloor(admin, ours, options.sequential, true);
-                rows.push({ scenario: "floor, pre-hashed password", access, tables, mode: "sequential", ...floorPrehashed });
-                const seed = await measureVault(stack, `${connectionInputs.backend}/creds/seed-${access}`, options.sequential, 1);
-                rows.push({ scenario: "seed pattern (vault)", access, tables, mode: "sequential", ...seed });
-                process.stderr.write(`measured ${access} at ${tables} tables\n`);
-            }
+        const { sequential, concurrent } = scenarios(stack, targets, floorClients, options);
+        const specs = ratioSpecs(tableCounts);
+        const rounds: Round[] = [];
+        const total = options.rounds + options.warmup;
+        for (let index = -options.warmup; index < options.rounds; index++) {
+            const sequentialOrder = rotated(sequential, index + options.warmup, total);
+            const concurrentOrder = rotated(concurrent, index + options.warmup, total);
+            const results = { ...(await runSequential(sequentialOrder, options.batch)), ...(await runConcurrent(stack, concurrentOrder, options)) };
+            const ratios = Object.fromEntries(specs.map((spec) => [spec.name, round(spec.of(results))]));
+            const order = [...sequentialOrder, ...concurrentOrder].map((scenario) => scenario.key);
+            if (index >= 0) rounds.push({ index, order, results, ratios });
+            process.stderr.write(`${index < 0 ? "warm-up" : `round ${index + 1}/${options.rounds}`} done after ${Math.round((Date.now() - started) / 1000)} s\n`);
         }
-        await admin.end();
-        // What any Vault request costs here: HTTP, token lookup, routing, no database.
-        const roundTrips = await load(options.sequential, 1, () => stack.root("GET", "auth/token/lookup-self"));
-        report(rows, summarize(roundTrips.samples, roundTrips.wallMs), options);
+        report(rounds, specs, [...sequential, ...concurrent].map((scenario) => scenario.key), options);
     } finally {
+        await Promise.allSettled(openClients.map((client) => client.end()));
+        closeVaultClient();
         await stack.stop();
     }
 }
 
-function report(rows: Row[], vaultRoundTrip: Latencies, options: Options): void {
-    const header = ["scenario", "access", "tables", "mode", "issue p50", "issue p95", "issue/s", "revoke p50", "revoke p95", "revoke/s"];
-    const lines = rows.map((row) => [
-        row.scenario,
-        row.access,
-        String(row.tables),
-        row.mode,
-        `${row.issue.p50} ms`,
-        `${row.issue.p95} ms`,
-        String(row.issue.perSecond),
-        `${row.revoke.p50} ms`,
-        `${row.revoke.p95} ms`,
-        String(row.revoke.perSecond),
-    ]);
-    const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+function table(header: string[], rows: string[][]): void {
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
     const format = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ");
     console.log(format(header));
     console.log(widths.map((width) => "-".repeat(width)).join("  "));
-    lines.forEach((line) => console.log(format(line)));
+    rows.forEach((row) => console.log(format(row)));
+}
 
-    const find = (scenario: string, access: AccessLevel, tables: number, mode = "sequential"): Row | undefined =>
-        rows.find((row) => row.scenario === scenario && row.access === access && row.tables === tables && row.mode === mode);
-    const [few, many] = [Math.min(...options.tableCounts), Math.max(...options.tableCounts)];
-    const ratios = ACCESS_LEVELS.map((access) => {
-        const ours = find("ours (vault)", access, many)!;
-        const oursFew = find("ours (vault)", access, few)!;
-        const floor = find("floor (direct sql)", access, many)!;
-        const prehashed = find("floor, pre-hashed password", access, many)!;
-        const seed = find("seed pattern (vault)", access, many)!;
-        return {
-            access,
-            issueOursOverFloor: round(ours.issue.p50 / floor.issue.p50),
-            issueManyOverFew: round(ours.issue.p50 / oursFew.issue.p50),
-            revokeManyOverFew: round(ours.revoke.p50 / oursFew.revoke.p50),
-            issueSeedOverOurs: round(seed.issue.p50 / ours.issue.p50),
-            revokeSeedOverOurs: round(seed.revoke.p50 / ours.revoke.p50),
-            revokeP50AtManyMs: ours.revoke.p50,
-            // Where issuing time goes: PostgreSQL's catalog work, password hashing, and what Vault adds on top.
-            issueCatalogMs: prehashed.issue.p50,
-            issueHashingMs: round(floor.issue.p50 - prehashed.issue.p50),
-            issueVaultOverheadMs: round(ours.issue.p50 - floor.issue.p50),
-        };
+function report(rounds: Round[], specs: RatioSpec[], keys: string[], options: Options): void {
+    const figure = (key: string, pick: (measured: Measured) => number): OverRounds => overRounds(rounds.map((entry) => pick(entry.results[key])));
+    const show = (stats: OverRounds): string => `${stats.median} (${stats.min}–${stats.max})`;
+    console.log(`\nper scenario: median over ${rounds.length} rounds (min–max)`);
+    table(
+        ["scenario", "issue p50 ms", "issue/s", "revoke p50 ms", "revoke/s"],
+        keys.map((key) => [
+            key,
+            show(figure(key, (m) => m.issue.p50)),
+            show(figure(key, (m) => m.issue.perSecond)),
+            show(figure(key, (m) => m.revoke.p50)),
+            show(figure(key, (m) => m.revoke.perSecond)),
+        ]),
+    );
+
+    const summary = specs.map((spec) => {
+        const stats = overRounds(rounds.map((entry) => entry.ratios[spec.name]));
+        const met = spec.target === undefined ? undefined : spec.target.op === "≤" ? stats.median <= spec.target.value : stats.median >= spec.target.value;
+        return { name: spec.name, ...stats, target: spec.target ? `${spec.target.op} ${spec.target.value}` : "", met };
     });
-    console.log(`\nVault round trip (GET auth/token/lookup-self, no database): p50 ${vaultRoundTrip.p50} ms, p95 ${vaultRoundTrip.p95} ms`);
-    console.log(`\nratios (p50, sequential; "many" = ${many} tables, "few" = ${few} tables)`);
-    console.table(ratios);
-    const targets = ratios.map((ratio) => ({
-        access: ratio.access,
-        "issue ≤ 1.5 × floor": ratio.issueOursOverFloor <= 1.5,
-        "issue many/few ≤ 1.2": ratio.issueManyOverFew <= 1.2,
-        "revoke many/few ≤ 1.2": ratio.revokeManyOverFew <= 1.2,
-        "revoke p50 ≤ 5 ms": ratio.revokeP50AtManyMs <= 5,
-    }));
-    console.table(targets);
+    console.log(`\nratios, computed within each round: median over ${rounds.length} rounds, min–max, spread = max/min`);
+    table(
+        ["ratio", "median", "min–max", "spread", "target", "met"],
+        summary.map((entry) => [entry.name, String(entry.median), `${entry.min}–${entry.max}`, String(entry.spread), entry.target, entry.met === undefined ? "" : entry.met ? "yes" : "NO"]),
+    );
 
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+    const mixedKeys = keys.filter((key) => key.startsWith("mixed "));
+    const resources = mixedKeys.map((key) => {
+        const uses = rounds.map((entry) => entry.results[key].resources!);
+        const peak = (pick: (use: ResourceUse) => number): string => String(Math.max(...uses.map(pick)));
+        // Each credential is one issue and one revoke.
+        const perCredential = (pick: (use: ResourceUse) => number): string => String(overRounds(uses.map((use) => pick(use) / options.mixed)).median);
+        return [
+            key,
+            peak((u) => u.poolConnections),
+            peak((u) => u.allConnections),
+            peak((u) => u.vaultRssMiB),
+            peak((u) => u.postgresPssMiB),
+            perCredential((u) => u.cpuMs.vault),
+            perCredential((u) => u.cpuMs.postgres),
+            perCredential((u) => u.cpuMs.bench),
+        ];
+    });
+    console.log(`\nresources in the mixed scenarios at concurrency ${options.concurrency}: peaks over rounds; CPU ms per credential (issue + revoke), median`);
+    table(["scenario", "its pool", "all pg conns", "vault RSS MiB", "pg PSS MiB", "cpu vault", "cpu pg", "cpu bench"], resources);
+
+    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
-    fs.writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), machine, options, rows, vaultRoundTrip, ratios, targets }, null, 2) + "\n");
+    fs.writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), machine, options, defaultLayout: DEFAULTS.connections, rounds, summary }, null, 2) + "\n");
     console.log(`\nwritten to ${options.out}`);
 }
 

@@ -46,7 +46,9 @@ export class DatabaseRole extends pulumi.ComponentResource {
                 defaultTtl: spec.defaultTtlSeconds,
                 maxTtl: spec.maxTtlSeconds,
             },
-            { parent: this, ...childLifecycle(opts) },
+            // A new connection (dbName) replaces the role under the same name: creating first would write the new role and
+            // then delete it (dbName forces replacement in terraform-provider-vault's resource_database_secret_backend_role.go).
+            { parent: this, ...childLifecycle(opts), deleteBeforeReplace: true },
         );
         this.role = role;
 

@@ -2,6 +2,7 @@
 export * from "./access-model";
 export * from "./app-access";
 export * from "./approle-auth";
+export * from "./connection-layout";
 export * from "./database-role";
 export * from "./hcl";
 export * from "./postgres-server";

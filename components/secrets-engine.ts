@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { connectionUrlTemplate, usernameTemplate } from "./sql";
+import { connectionGroups } from "./connection-layout";
 import { childLifecycle } from "./lifecycle";
-import { checkMountPath, checkPositiveInteger, checkSafeName, checkSslMode, DEFAULTS, invalid, SslMode } from "./validate";
+import { AccessLevel, connectionUrlTemplate, usernameTemplate } from "./sql";
+import { checkConnectionLayout, checkMountPath, checkPositiveInteger, checkSafeName, checkSslMode, ConnectionLayout, DEFAULTS, invalid, SslMode } from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
     /** Path of the database secrets engine; default "database". */
     mountPath?: string;
-    /** Name of the connection under `<mount>/config/`; default: the database name. */
+    /** Name of the connection under `<mount>/config/`, or the prefix of each one's name; default: the database name. */
     connectionName?: string;
     /** Database Vault connects to (revocation reassigns objects in this database). */
     database: pulumi.Input<string>;
@@ -19,28 +20,35 @@ export interface DatabaseSecretsEngineArgs {
     /** The Vault admin login role and its password. */
     adminUsername: pulumi.Input<string>;
     adminPassword: pulumi.Input<string>;
-    /** The only role names this connection serves. */
+    /** The only role names the engine's connections serve. */
     allowedRoles: string[];
-    /** Connections Vault keeps open to PostgreSQL; default 4. */
+    /** Connections Vault keeps open to PostgreSQL, per connection config; default 4. */
     maxOpenConnections?: number;
+    /** "single", "per-role" (`<connectionName>-<role>`) or "per-access" (`<connectionName>-<access>`); default "per-role". */
+    connections?: ConnectionLayout;
+    /** Access level of each allowed role; needed by "per-access". */
+    accessLevels?: Record<string, AccessLevel>;
 }
 
 /**
- * A `database` secrets engine and its PostgreSQL connection. Pass the Vault server's provider in `opts.providers`.
+ * A `database` secrets engine and its PostgreSQL connection configs (see `connections`). Pass the Vault server's provider in `opts.providers`.
  * `opts.dependsOn` should name the Postgres side: it is applied to the mount too, so on destroy the mount (whose
  * deletion revokes every lease) goes before the roles and the server those revocations need.
  *
- * The connection is deleted with the mount: on destroy the engine skips its delete, so unmounting (which revokes
- * every lease, and each revocation needs the connection) runs while the connection still exists. Give the roles
+ * The connections are deleted with the mount: on destroy the engine skips their deletes, so unmounting (which
+ * revokes every lease, and each revocation needs its connection) runs while they still exist. Give the roles
  * `deletedWith: engine.mount` for the same reason. `opts.deletedWith` and `opts.replaceWith` are applied to the mount
- * (and `replaceWith` to the connection), since a component has nothing of its own to delete or replace.
+ * (and `replaceWith` to the connections), since a component has nothing of its own to delete or replace.
  */
 export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly mount: vault.Mount;
-    public readonly connection: vault.database.SecretBackendConnection;
     public readonly mountPath: pulumi.Output<string>;
-    /** Resolves once the connection is written and verified: roles that use it depend on it. */
+    /** Name of the first of `connections` (the only one with "single"); resolves once it is written and verified. */
     public readonly connectionName: pulumi.Output<string>;
+    /** Role → the connection that serves it; resolves once they are written: pass each role its own. */
+    public readonly connectionNames: pulumi.Output<Record<string, string>>;
+    /** "single": one; "per-role": one per allowed role, in order; "per-access": one per access level that has a role. */
+    public readonly connections: vault.database.SecretBackendConnection[];
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -51,6 +59,16 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
         const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
+        const layout = checkConnectionLayout(where, args.connections);
+        const roles = args.allowedRoles.map((role) => {
+            const access = args.accessLevels?.[role];
+            if (layout === "per-access" && access === undefined) {
+                throw invalid(where, `accessLevels.${role}`, access, 'connections = "per-access" needs the access level of every allowed role');
+            }
+            // Only "per-access" reads the level.
+            return { name: role, access: access ?? "readonly" };
+        });
+        const groups = connectionGroups(layout, roles);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
@@ -60,34 +78,42 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
             { parent: this, dependsOn, ...childLifecycle(opts) },
         );
-        const connectionName = args.connectionName ?? pulumi.output(args.database);
-        const connection = new vault.database.SecretBackendConnection(
-            `${name}-connection`,
-            {
-                backend: mount.path,
-                name: pulumi.output(connectionName).apply((value) => checkSafeName(where, "connectionName", value, 64)),
-                pluginName: "postgresql-database-plugin",
-                allowedRoles: args.allowedRoles,
-                verifyConnection: true,
-                postgresql: {
-                    connectionUrl: pulumi
-                        .all([args.host, args.port, args.database])
-                        .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, sslMode)),
-                    username: args.adminUsername,
-                    password: pulumi.secret(args.adminPassword),
-                    maxOpenConnections,
-                    usernameTemplate: usernameTemplate(),
-                    // Vault hashes the password itself: no plaintext password in CREATE ROLE or server logs.
-                    passwordAuthentication: "scram-sha-256",
-                },
-            },
-            // Unmounting revokes every lease, and each revocation needs this connection: it goes with the mount.
-            { parent: this, dependsOn, deletedWith: mount, replaceWith: opts?.replaceWith },
+        const baseName = pulumi.output(args.connectionName ?? args.database);
+        // Retained on delete: a connection leaves Vault only with its mount. Revoking a lease looks up its role's
+        // connection, or, once the role is gone, the connection named in the lease (builtin/logical/database/
+        // secret_creds.go); a role removed from config together with its connection would strand its open leases.
+        this.connections = groups.map(
+            (group) =>
+                new vault.database.SecretBackendConnection(
+                    `${name}-connection${group.suffix}`,
+                    {
+                        backend: mount.path,
+                        name: baseName.apply((base) => checkSafeName(where, "connectionName", `${base}${group.suffix}`, 128)),
+                        pluginName: "postgresql-database-plugin",
+                        allowedRoles: group.roles,
+                        verifyConnection: true,
+                        postgresql: {
+                            connectionUrl: pulumi
+                                .all([args.host, args.port, args.database])
+                                .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, sslMode)),
+                            username: args.adminUsername,
+                            password: pulumi.secret(args.adminPassword),
+                            maxOpenConnections,
+                            usernameTemplate: usernameTemplate(),
+                            // Vault hashes the password itself: no plaintext password in CREATE ROLE or server logs.
+                            passwordAuthentication: "scram-sha-256",
+                        },
+                    },
+                    // Unmounting revokes every lease, and each revocation needs its connection: it goes with the mount.
+                    { parent: this, dependsOn, retainOnDelete: true, deletedWith: mount, replaceWith: opts?.replaceWith },
+                ),
         );
+        const roleConnections = groups.flatMap((group, index) => group.roles.map((role) => pulumi.all([role, this.connections[index].name])));
+
         this.mount = mount;
-        this.connection = connection;
         this.mountPath = mount.path;
-        this.connectionName = connection.name;
-        this.registerOutputs({ mountPath: this.mountPath, connectionName: this.connectionName });
+        this.connectionName = this.connections[0].name;
+        this.connectionNames = pulumi.all(roleConnections).apply((entries) => Object.fromEntries(entries));
+        this.registerOutputs({ mountPath: this.mountPath, connectionName: this.connectionName, connectionNames: this.connectionNames });
     }
 }

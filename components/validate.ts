@@ -34,6 +34,13 @@ function show(value: unknown): string {
 export type Flavor = "vault" | "openbao";
 export const FLAVORS: readonly Flavor[] = ["vault", "openbao"];
 
+/**
+ * How roles are spread over connection configs: one for all, one per role, or one per access level. The PostgreSQL
+ * plugin serializes creation, renewal and revocation per connection config, so each connection is one lock.
+ */
+export type ConnectionLayout = "single" | "per-role" | "per-access";
+export const CONNECTION_LAYOUTS: readonly ConnectionLayout[] = ["single", "per-role", "per-access"];
+
 export const DEFAULTS = {
     flavor: "vault" as Flavor,
     postgresImage: "postgres:18",
@@ -49,6 +56,8 @@ export const DEFAULTS = {
     vaultAdminUsername: "vault_admin",
     /** Vault's own default; the provider's default of 2 throttles concurrent issuance. */
     maxOpenConnections: 4,
+    /** Chosen by `npm run bench` (README, Performance): one lock per role issues in parallel across roles. */
+    connections: "per-role" as ConnectionLayout,
     appTokenTtlSeconds: 3600,
     appSecretIdTtlSeconds: 86400,
 } as const;
@@ -99,6 +108,12 @@ export function checkFlavor(where: string, value: unknown): Flavor {
     if (value === undefined) return DEFAULTS.flavor;
     if (typeof value === "string" && (FLAVORS as readonly string[]).includes(value)) return value as Flavor;
     throw invalid(where, "flavor", value, `unknown flavor; expected one of ${FLAVORS.join(", ")}`);
+}
+
+export function checkConnectionLayout(where: string, value: unknown): ConnectionLayout {
+    if (value === undefined) return DEFAULTS.connections;
+    if (typeof value === "string" && (CONNECTION_LAYOUTS as readonly string[]).includes(value)) return value as ConnectionLayout;
+    throw invalid(where, "connections", value, `unknown connection layout; expected one of ${CONNECTION_LAYOUTS.join(", ")}`);
 }
 
 export function checkPositiveInteger(where: string, field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
@@ -343,6 +358,7 @@ export const STACK_CONFIG_KEYS = {
     mountPath: "string",
     approlePath: "string",
     maxOpenConnections: "integer",
+    connections: "string",
     roles: "list",
     apps: "list",
 } as const;
@@ -365,6 +381,7 @@ export interface StackSettings {
     mountPath?: string;
     approlePath?: string;
     maxOpenConnections?: number;
+    connections?: ConnectionLayout;
     roles: DatabaseRoleSpec[];
     apps: AppSpec[];
 }
@@ -474,6 +491,8 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
         maxOpenConnections: int("maxOpenConnections"),
+        // Left unset when absent, like the other optional keys: the composite applies the default.
+        connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
         roles: value("roles") as DatabaseRoleSpec[],
         apps: (value("apps") as AppSpec[] | undefined) ?? [],
     };

@@ -12,6 +12,7 @@ import {
     checkContainerPath,
     checkExistingPostgres,
     checkExistingVault,
+    checkConnectionLayout,
     checkFlavor,
     checkImage,
     checkMountPath,
@@ -19,6 +20,7 @@ import {
     checkPositiveInteger,
     checkSqlName,
     checkSslMode,
+    ConnectionLayout,
     DatabaseRoleSpec,
     DEFAULTS,
     ExistingPostgres,
@@ -60,8 +62,10 @@ export interface VaultPostgresArgs {
     mountPath?: string;
     /** Path of the AppRole auth method; default "approle". */
     approlePath?: string;
-    /** Connections Vault keeps open to PostgreSQL; default 4. */
+    /** Connections Vault keeps open to PostgreSQL, per connection config; default 4. */
     maxOpenConnections?: number;
+    /** Connection configs: "single", "per-role" or "per-access"; default "per-role" (see DatabaseSecretsEngineArgs). */
+    connections?: ConnectionLayout;
     /** The database roles to offer (at least one). */
     roles: DatabaseRoleSpec[];
     /** Applications and the roles each may use. */
@@ -118,6 +122,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
+        const connections = checkConnectionLayout(where, args.connections);
         const roles = resolveRoles(where, args.roles);
         const apps = resolveApps(where, args.apps, roles);
         // Validation above runs before anything, this component included, is registered.
@@ -166,6 +171,8 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 adminPassword: this.accessModel.vaultAdminPassword,
                 allowedRoles: roles.map((role) => role.name),
                 maxOpenConnections,
+                connections,
+                accessLevels: Object.fromEntries(roles.map((role) => [role.name, role.access])),
             },
             { ...vaultOpts, dependsOn: this.postgres ? [this.accessModel, this.postgres] : [this.accessModel] },
         );
@@ -181,7 +188,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     defaultTtl: role.defaultTtlSeconds,
                     maxTtl: role.maxTtlSeconds,
                     mountPath: this.engine.mountPath,
-                    connectionName: this.engine.connectionName,
+                    connectionName: this.engine.connectionNames.apply((names) => names[role.name]),
                     groupRoles: this.groupRoles,
                 },
                 // Deleting the mount deletes its roles; until then, revoking its leases needs them.

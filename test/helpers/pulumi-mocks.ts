@@ -27,6 +27,7 @@ export interface RecordedResource {
     /** Property paths of `ignoreChanges`. */
     ignoreChanges: string[];
     deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
 }
 
 export const PROJECT = "vault-pg";
@@ -60,6 +61,7 @@ interface MonitorRequest {
     getReplaceWithList(): string[];
     getIgnorechangesList(): string[];
     getDeletebeforereplace(): boolean;
+    getRetainondelete(): boolean | undefined;
 }
 
 /** The resources a program registered under mocks, in registration order. */
@@ -87,6 +89,7 @@ export class MockRecorder {
             replaceWith: req.getReplaceWithList(),
             ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            retainOnDelete: req.getRetainondelete() === true,
             inputs: this.inputsByKey.get(`${req.getType()}::${req.getName()}`) ?? {},
         });
     }

@@ -54,6 +54,7 @@ describe("components", () => {
             mountPath: "team/db",
             approlePath: "team-approle",
             maxOpenConnections: 8,
+            connections: "single",
             roles: [
                 { name: "reader", access: "readonly", defaultTtl: "30m", maxTtl: "2h" },
                 { name: "migrator", access: "owner", defaultTtl: 300, maxTtl: 900 },

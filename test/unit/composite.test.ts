@@ -28,6 +28,7 @@ describe("VaultPostgres graph", () => {
             postgres: { hostPort: 25432 },
             database: "shop",
             mountPath: "team/db",
+            connections: "single",
             roles: [
                 { name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" },
                 { name: "writer", access: "readwrite", defaultTtl: "1h", maxTtl: "1d" },
@@ -171,7 +172,7 @@ describe("VaultPostgres on existing servers", () => {
     it("administers PostgreSQL at the given address with TLS, and has Vault connect at its own host on the same port", () => {
         // Provider inputs travel as strings (the SDK serializes provider config as JSON).
         expect(plain(findResource(all, TYPES.pgProvider, "prod-access-provider").inputs)).toMatchObject({ host: "db.internal", port: "6432", sslmode: "verify-full" });
-        expect(plain<{ postgresql: { connectionUrl: string } }>(findResource(all, TYPES.connection, "prod-engine-connection").inputs).postgresql.connectionUrl).toBe(
+        expect(plain<{ postgresql: { connectionUrl: string } }>(findResource(all, TYPES.connection, "prod-engine-connection-reader").inputs).postgresql.connectionUrl).toBe(
             "postgresql://{{username}}:{{password}}@db.vault-net:6432/app?sslmode=verify-full",
         );
     });

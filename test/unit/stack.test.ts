@@ -19,7 +19,12 @@ describe("the dev stack program", () => {
         const resources = recorder.resources;
         expect(byType(resources, TYPES.container).map((r) => r.name).sort()).toEqual(["vault-pg-dev-postgres", "vault-pg-dev-vault"]);
         expect(byType(resources, TYPES.mount)).toHaveLength(1);
-        expect(byType(resources, TYPES.connection)).toHaveLength(1);
+        // The default layout: one connection config, so one plugin lock, per role.
+        expect(byType(resources, TYPES.connection).map((r) => [r.inputs.name, r.inputs.allowedRoles])).toEqual([
+            ["app-readonly", ["readonly"]],
+            ["app-readwrite", ["readwrite"]],
+            ["app-owner", ["owner"]],
+        ]);
         expect(byType(resources, TYPES.role).map((r) => r.inputs.name).sort()).toEqual(["owner", "readonly", "readwrite"]);
         expect(byType(resources, TYPES.policy).map((r) => r.inputs.name).sort()).toEqual(["migrations-db", "reports-db", "web-db"]);
         expect(byType(resources, TYPES.approleRole).map((r) => r.inputs.roleName).sort()).toEqual(["migrations", "reports", "web"]);
@@ -82,6 +87,7 @@ describe("Pulumi.yaml", () => {
         expect(project.config.mountPath.default).toBe(DEFAULTS.mountPath);
         expect(project.config.approlePath.default).toBe(DEFAULTS.approlePath);
         expect(project.config.maxOpenConnections.default).toBe(DEFAULTS.maxOpenConnections);
+        expect(project.config.connections.default).toBe(DEFAULTS.connections);
         expect(project.config.postgresHostPort.type).toBe("integer");
         expect(project.config.postgresPort.default).toBe(5432);
         expect(project.config.postgresSuperuser.default).toBe("postgres");

@@ -280,6 +280,7 @@ describe("readStackConfig", () => {
             mountPath: "database",
             approlePath: undefined,
             maxOpenConnections: undefined,
+            connections: undefined,
             roles: [
                 { name: "readonly", access: "readonly", defaultTtl: "1h", maxTtl: "24h" },
                 { name: "readwrite", access: "readwrite", defaultTtl: "1h", maxTtl: "24h" },
@@ -306,6 +307,7 @@ describe("readStackConfig", () => {
                 mountPath: "team/db",
                 approlePath: "apps",
                 maxOpenConnections: "8",
+                connections: "per-access",
                 roles: ROLES,
                 apps: JSON.stringify([{ name: "web", roles: ["reader"] }]),
                 unused: undefined,
@@ -320,6 +322,7 @@ describe("readStackConfig", () => {
             mountPath: "team/db",
             approlePath: "apps",
             maxOpenConnections: 8,
+            connections: "per-access",
             roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }],
             apps: [{ name: "web", roles: ["reader"] }],
         });
@@ -328,7 +331,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps`,
         );
     });
 

@@ -40,6 +40,7 @@ describe("Vault components on their own", () => {
                 adminUsername: "vault_admin",
                 adminPassword: "admin-pw",
                 allowedRoles: ["reader", "writer"],
+                connections: "single",
             },
             { providers: [provider], dependsOn: [postgresSide] },
         );
@@ -55,6 +56,7 @@ describe("Vault components on their own", () => {
                 adminPassword: "admin-pw",
                 allowedRoles: ["reader"],
                 maxOpenConnections: 16,
+                connections: "single",
             },
             { providers: [provider] },
         );
