@@ -211,7 +211,7 @@ export function isEmptyPlan(plan: Plan): boolean {
 
 /** One step the replay took; `actions` are the SQL statements and Vault calls it made. */
 export interface Step {
-    op: "create" | "update" | "replace" | "delete" | "delete-skipped";
+    op: "create" | "update" | "replace" | "delete" | "delete-skipped" | "delete-retained";
     type: string;
     name: string;
     /** For deletes: the wave it ran in (waves run one after another). */
@@ -297,6 +297,8 @@ export async function up(state: RecordedResource[], program: RecordedResource[],
                 if (resource.deletedWith && doomedUrns.has(resource.deletedWith)) {
                     return { op: "delete-skipped", type: resource.type, name: resource.name, wave: index, actions: [] };
                 }
+                // retainOnDelete: the engine drops it from the state and never calls the provider's delete.
+                if (resource.retainOnDelete) return { op: "delete-retained", type: resource.type, name: resource.name, wave: index, actions: [] };
                 const inputs = plain<Inputs>(resource.inputs);
                 return { op: "delete", type: resource.type, name: resource.name, wave: index, actions: await opsFor(resource.type, inputs).delete(inputs, ctx) };
             }),

@@ -50,24 +50,30 @@ describeLive("config change applied as an update", () => {
         await stack?.stop();
     });
 
-    it("creates what is new, updates in place what changed, deletes the removed role, and replaces nothing", async () => {
+    it("creates what is new, updates in place what changed, deletes the removed role, retains its connection, and replaces nothing", async () => {
         const { plan, steps } = await stack.up(await recordProgram(changed));
         const names = (resources: { type: string; name: string }[]): string[][] => resources.map((resource) => [resource.type, resource.name]).sort();
         expect(names(plan.creates)).toEqual(
             names([
+                // One connection per role (the default layout): the new role comes with its own.
+                { type: TYPES.connection, name: named("engine-connection-analyst") },
                 { type: TYPES.role, name: named("role-analyst-role") },
                 { type: TYPES.policy, name: named("app-analytics-policy") },
                 { type: TYPES.approleRole, name: named("app-analytics-approle") },
             ]),
         );
-        expect(plan.updates.map((change) => [change.after.name, change.changed]).sort()).toEqual([
-            [named("engine-connection"), ["allowedRoles"]],
-            [named("role-readonly-role"), ["defaultTtl"]],
-        ]);
+        expect(plan.updates.map((change) => [change.after.name, change.changed]).sort()).toEqual([[named("role-readonly-role"), ["defaultTtl"]]]);
         expect(plan.replaces).toEqual([]);
-        expect(names(plan.deletes)).toEqual([[TYPES.role, named("role-legacy-role")]]);
-        // The mount stays, so the removed role is deleted for real, not left to the mount.
+        expect(names(plan.deletes)).toEqual(
+            names([
+                { type: TYPES.connection, name: named("engine-connection-legacy") },
+                { type: TYPES.role, name: named("role-legacy-role") },
+            ]),
+        );
+        // The mount stays, so the removed role is deleted for real, not left to the mount; its connection is retained
+        // in Vault, since the role's open leases are revoked through it.
         expect(steps.find((step) => step.name === named("role-legacy-role"))?.op).toBe("delete");
+        expect(steps.find((step) => step.name === named("engine-connection-legacy"))?.op).toBe("delete-retained");
     });
 
     it("issues credentials with the new TTL, and the new app reads its new role and nothing else", async () => {

@@ -72,7 +72,7 @@ describeLive("destroy", () => {
         // deletes are skipped. The mount itself is deleted, since unmounting is what revokes the leases.
         const skipped = steps.filter((step) => step.op === "delete-skipped").map((step) => step.type).sort();
         expect(skipped).toEqual(
-            [TYPES.connection, TYPES.role, TYPES.role, TYPES.role, TYPES.authBackend, TYPES.policy, TYPES.policy, TYPES.policy, TYPES.approleRole, TYPES.approleRole, TYPES.approleRole].sort(),
+            [TYPES.connection, TYPES.connection, TYPES.connection, TYPES.role, TYPES.role, TYPES.role, TYPES.authBackend, TYPES.policy, TYPES.policy, TYPES.policy, TYPES.approleRole, TYPES.approleRole, TYPES.approleRole].sort(),
         );
         expect(steps.find((step) => step.type === TYPES.mount)?.op).toBe("delete");
         const mountWave = waveOf(steps, TYPES.mount, "engine-mount");
