@@ -175,6 +175,20 @@ describe("connection URL", () => {
     it("escapes the database name so it cannot add URL parameters", () => {
         expect(connectionUrlTemplate("pg", 15432, "a/b?sslmode=require&x")).toBe("postgresql://{{username}}:{{password}}@pg:15432/a%2Fb%3Fsslmode%3Drequire%26x?sslmode=disable");
     });
+
+    it("writes every host of a list with its own port and asks for the read-write server", () => {
+        // pgx drops missing ports from a URL's list and pairs the rest by position: each entry carries its port.
+        expect(connectionUrlTemplate("db1,db2", 5432, "app", "require")).toBe(
+            "postgresql://{{username}}:{{password}}@db1:5432,db2:5432/app?sslmode=require&target_session_attrs=read-write",
+        );
+        expect(connectionUrlTemplate("db1:5433,[::1]:5434,10.0.0.3:5435", 5432, "app")).toBe(
+            "postgresql://{{username}}:{{password}}@db1:5433,[::1]:5434,10.0.0.3:5435/app?sslmode=disable&target_session_attrs=read-write",
+        );
+    });
+
+    it("keeps a single host's own port, without target_session_attrs", () => {
+        expect(connectionUrlTemplate("db1:6432", 5432, "app")).toBe("postgresql://{{username}}:{{password}}@db1:6432/app?sslmode=disable");
+    });
 });
 
 describe("expired-user cleanup", () => {
