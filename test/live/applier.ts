@@ -69,11 +69,12 @@ function localEndpoints(resources: RecordedResource[], postgres: PostgresServer)
             endpoints.set(`${inputs.name}:${inputs.ports?.[0]?.internal ?? 5432}`, `${postgres.host}:${postgres.port}`);
         }
     }
-    if (endpoints.size === 0) throw new Error("applier: the program declares no PostgreSQL container to map to the local server");
     return endpoints;
 }
 
 function rewriteEndpoint(url: string, endpoints: Map<string, string>): string {
+    // With an existing PostgreSQL the program declares no container, and its URL already names the real servers.
+    if (endpoints.size === 0) return url;
     for (const [inNetwork, local] of endpoints) {
         if (url.includes(`@${inNetwork}/`)) return url.replace(`@${inNetwork}/`, `@${local}/`);
     }

@@ -40,6 +40,9 @@ export interface LiveStack {
 export interface LiveStackOptions {
     /** Adjusts the dev stack's config before the program runs (values as Pulumi stores them). */
     config?: (config: Record<string, string>) => Record<string, string>;
+    /** Servers already running (a replicated primary, a cluster node) instead of fresh ones; stop() stops them too. */
+    postgres?: PostgresServer;
+    vault?: VaultServer;
 }
 
 export async function startLiveStack(options: LiveStackOptions = {}): Promise<LiveStack> {
@@ -54,7 +57,7 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
     ]);
     const resources = await recorder.settle();
 
-    const [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
+    const [postgres, vault] = await Promise.all([options.postgres ?? startPostgres(), options.vault ?? startVault()]);
     const root = <T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> =>
         vaultRequest<T>(vault.address, vault.rootToken, method, path, body);
     const as = <T>(token: string, method: string, path: string, body?: Record<string, unknown>): Promise<T> =>
