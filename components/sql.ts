@@ -76,12 +76,25 @@ export function renewStatements(): string[] {
 /**
  * Revocation statements, run by Vault in one transaction:
  * 1. end the user's open sessions (waiting up to 5 s each), so a revoked credential stops working at once;
- * 2. make the admin a member of the user: REASSIGN/DROP OWNED need the privileges of the role they act on;
- * 3. give whatever the user still owns to the owner group (nothing is lost);
- * 4. drop the user's remaining grants, then the role itself.
+ * 2. recreate the user if an earlier run of this revocation already dropped it (see recreateIfDroppedStatement);
+ * 3. make the admin a member of the user: REASSIGN/DROP OWNED need the privileges of the role they act on;
+ * 4. give whatever the user still owns to the owner group (nothing is lost);
+ * 5. drop the user's remaining grants, then the role itself.
  */
 export function revocationStatements(groups: GroupRoleNames): string[] {
-    return removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner);
+    const [endSessions, ...rest] = removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner);
+    return [endSessions, recreateIfDroppedStatement(), ...rest];
+}
+
+/**
+ * Makes a revocation that runs again succeed: when the active Vault node dies after the revocation committed in
+ * PostgreSQL but before the lease was deleted, the next active node runs it again, and GRANT/REASSIGN/DROP OWNED
+ * fail on a role that is gone (the lease could then never be revoked). Recreated as a bare NOLOGIN role, it is
+ * dropped again by the statements that follow. Vault runs a statement containing `END` whole instead of splitting
+ * it on `;` (containsMultilineStatement in the plugin's postgresql.go).
+ */
+function recreateIfDroppedStatement(): string {
+    return `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE ${DYNAMIC_USER} NOLOGIN; END IF; END $$`;
 }
 
 /** The revocation sequence for one user, given as a quoted identifier and as a quoted literal. */

@@ -3,7 +3,7 @@
  * - a Raft cluster of the real Vault-API binary (`server -config`, one node per process, `retry_join` to every
  *   node), initialised and unsealed once with one Shamir key;
  * - a streaming standby of a harness PostgreSQL (`pg_basebackup -R`, which writes `primary_conninfo` and
- *   `standby.signal`), promotable with `pg_ctl promote`.
+ *   `standby.signal`; the same by hand where the binaries lack it), promotable with `pg_ctl promote`.
  */
 import { execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -257,13 +257,17 @@ export async function startStandby(primary: PostgresServer): Promise<PostgresSta
     };
     try {
         if (isRoot()) await execFileAsync("chown", ["postgres:postgres", baseDir]);
-        const [backup, backupArgs] = asPostgresUser(bin("pg_basebackup"), [
-            "-h", "127.0.0.1", "-p", String(primary.port), "-U", primary.superuser, "-D", dataDir, "-R", "-X", "stream", "--no-sync",
-        ]);
-        try {
-            await execFileAsync(backup, backupArgs, { env: { ...process.env, PGPASSWORD: primary.superuserPassword } });
-        } catch (error) {
-            throw new Error(`pg_basebackup failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
+        if (fs.existsSync(bin("pg_basebackup"))) {
+            const [backup, backupArgs] = asPostgresUser(bin("pg_basebackup"), [
+                "-h", "127.0.0.1", "-p", String(primary.port), "-U", primary.superuser, "-D", dataDir, "-R", "-X", "stream", "--no-sync",
+            ]);
+            try {
+                await execFileAsync(backup, backupArgs, { env: { ...process.env, PGPASSWORD: primary.superuserPassword } });
+            } catch (error) {
+                throw new Error(`pg_basebackup failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
+            }
+        } else {
+            await lowLevelBaseBackup(primary, dataDir);
         }
         // The copy carries the primary's port and socket folder: later lines win.
         fs.appendFileSync(path.join(dataDir, "postgresql.conf"), `\n# standby\nport = ${port}\nunix_socket_directories = '${baseDir}'\nhot_standby = on\n`);
@@ -292,6 +296,37 @@ export async function startStandby(primary: PostgresServer): Promise<PostgresSta
         },
         destroy: () => cleanup.dispose(),
     };
+}
+
+/**
+ * What `pg_basebackup -R` does, for binaries that ship without it (the embedded PostgreSQL 18 package has only
+ * initdb, pg_ctl and postgres): a replication slot keeps the WAL from the start, `pg_backup_start`/`pg_backup_stop`
+ * bracket a file copy of the running cluster (PostgreSQL docs, "Making a Base Backup Using the Low Level API"), and
+ * `standby.signal` with `primary_conninfo` makes the copy a streaming standby.
+ */
+async function lowLevelBaseBackup(primary: PostgresServer, dataDir: string): Promise<void> {
+    const slot = "vault_pg_standby";
+    await primary.query("SELECT pg_create_physical_replication_slot($1, true)", [slot]);
+    const client = new Client({ host: "127.0.0.1", port: primary.port, user: primary.superuser, password: primary.superuserPassword, database: "postgres" });
+    await client.connect();
+    try {
+        await client.query("SELECT pg_backup_start('standby', true)");
+        // The WAL comes by streaming; a running server's pid file and slots are its own.
+        const skipContents = ["pg_wal", "pg_replslot"].map((dir) => path.join(primary.dataDir, dir) + path.sep);
+        fs.cpSync(primary.dataDir, dataDir, {
+            recursive: true,
+            filter: (source) => !["postmaster.pid", "postmaster.opts"].includes(path.basename(source)) && !skipContents.some((dir) => source.startsWith(dir)),
+        });
+        const stopped = await client.query("SELECT labelfile FROM pg_backup_stop(false)");
+        fs.writeFileSync(path.join(dataDir, "backup_label"), stopped.rows[0].labelfile as string);
+    } finally {
+        await client.end();
+    }
+    const conninfo = `host=127.0.0.1 port=${primary.port} user=${primary.superuser} password=${primary.superuserPassword}`;
+    fs.appendFileSync(path.join(dataDir, "postgresql.auto.conf"), `primary_conninfo = '${conninfo}'\nprimary_slot_name = '${slot}'\n`);
+    fs.writeFileSync(path.join(dataDir, "standby.signal"), "");
+    fs.chmodSync(dataDir, 0o700);
+    if (isRoot()) await execFileAsync("chown", ["-R", "postgres:postgres", dataDir]);
 }
 
 /** Waits until the standby has replayed everything the primary has written so far; returns how long that took. */
