@@ -73,11 +73,19 @@ describeLive("vault raft cluster failover", () => {
         for (const creds of issued) await cluster.request(token, "PUT", `sys/leases/revoke/${creds.leaseId}`, {});
         const after = await snapshotSizes(leader, cluster.rootToken);
 
+        // An application instance also holds its own login: a secret id and a token, each stored too.
+        const logins = 50;
+        for (let index = 0; index < logins; index++) await stack.login("web");
+        const withLogins = await snapshotSizes(leader, cluster.rootToken);
+
         const perLease = (held["state.bin"] - before["state.bin"]) / leases;
+        const perLogin = (withLogins["state.bin"] - after["state.bin"]) / logins;
         console.log(
             `raft storage: state.bin ${before["state.bin"]} B before, ${held["state.bin"]} B with ${leases} more leases ` +
-                `(${listed.data.keys.length} listed), ${after["state.bin"]} B after revoking them: ${perLease.toFixed(0)} B per lease`,
+                `(${listed.data.keys.length} listed), ${after["state.bin"]} B after revoking them: ${perLease.toFixed(0)} B per lease; ` +
+                `${withLogins["state.bin"]} B after ${logins} app logins: ${perLogin.toFixed(0)} B per login (secret id and token)`,
         );
+        expect(perLogin).toBeGreaterThan(0);
         expect(listed.data.keys.length).toBe(leases);
         expect(perLease).toBeGreaterThan(0);
         expect(after["state.bin"]).toBeLessThan(held["state.bin"]);
