@@ -76,12 +76,25 @@ export function renewStatements(): string[] {
 /**
  * Revocation statements, run by Vault in one transaction:
  * 1. end the user's open sessions (waiting up to 5 s each), so a revoked credential stops working at once;
- * 2. make the admin a member of the user: REASSIGN/DROP OWNED need the privileges of the role they act on;
- * 3. give whatever the user still owns to the owner group (nothing is lost);
- * 4. drop the user's remaining grants, then the role itself.
+ * 2. recreate the user if an earlier run of this revocation already dropped it (see recreateIfDroppedStatement);
+ * 3. make the admin a member of the user: REASSIGN/DROP OWNED need the privileges of the role they act on;
+ * 4. give whatever the user still owns to the owner group (nothing is lost);
+ * 5. drop the user's remaining grants, then the role itself.
  */
 export function revocationStatements(groups: GroupRoleNames): string[] {
-    return removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner);
+    const [endSessions, ...rest] = removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner);
+    return [endSessions, recreateIfDroppedStatement(), ...rest];
+}
+
+/**
+ * Makes a revocation that runs again succeed: when the active Vault node dies after the revocation committed in
+ * PostgreSQL but before the lease was deleted, the next active node runs it again, and GRANT/REASSIGN/DROP OWNED
+ * fail on a role that is gone (the lease could then never be revoked). Recreated as a bare NOLOGIN role, it is
+ * dropped again by the statements that follow. Vault runs a statement containing `END` whole instead of splitting
+ * it on `;` (containsMultilineStatement in the plugin's postgresql.go).
+ */
+function recreateIfDroppedStatement(): string {
+    return `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE ${DYNAMIC_USER} NOLOGIN; END IF; END $$`;
 }
 
 /** The revocation sequence for one user, given as a quoted identifier and as a quoted literal. */
@@ -147,10 +160,38 @@ export function dropExpiredUserStatements(username: string, ownerGroup: string):
     return removeUserStatements(quoteIdent(username), quoteLiteral(username), ownerGroup);
 }
 
+/** One PostgreSQL server of a connection: a host (IPv6 in brackets) and its port. */
+export interface PostgresEndpoint {
+    host: string;
+    port: number | undefined;
+}
+
+/**
+ * Splits a host list as the config takes it ("db1,db2", "db1:5432,db2:5433", "[::1]:5432") into its entries, the
+ * port left undefined where an entry has none. It does not validate: validate.ts (`checkHostList`) does, with it.
+ */
+export function splitHostList(hosts: string): PostgresEndpoint[] {
+    return hosts.split(",").map((entry) => {
+        const match = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(entry);
+        if (!match) return { host: entry, port: undefined };
+        return { host: match[1], port: match[2] === undefined ? undefined : Number(match[2]) };
+    });
+}
+
 /**
  * The connection URL Vault stores: credentials stay templates (`{{username}}`/`{{password}}`), which Vault fills
  * from the connection's username and password, URL-escaped, so they never appear in the URL itself.
+ *
+ * `host` may be a list (see `splitHostList`); entries without a port take `port`. Every entry is written with its
+ * own port, because the plugin's driver (pgx v5: `_ "github.com/jackc/pgx/v5/stdlib"` in OpenBao's
+ * internal/builtin/database/postgresql/postgresql.go) drops missing ports from a URL's list and pairs the rest by
+ * position (pgconn/config.go, parseURLSettings and ParseConfig). With several hosts pgx tries them in order and,
+ * with `target_session_attrs=read-write`, keeps only a server where `transaction_read_only` is off
+ * (ValidateConnectTargetSessionAttrsReadWrite): Vault follows a promoted standby with no config change.
  */
 export function connectionUrlTemplate(host: string, port: number, database: string, sslMode = "disable"): string {
-    return `postgresql://{{username}}:{{password}}@${host}:${port}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}`;
+    const endpoints = splitHostList(host);
+    const hosts = endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port ?? port}`).join(",");
+    const readWrite = endpoints.length > 1 ? "&target_session_attrs=read-write" : "";
+    return `postgresql://{{username}}:{{password}}@${hosts}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}${readWrite}`;
 }

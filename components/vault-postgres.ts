@@ -25,6 +25,7 @@ import {
     DEFAULTS,
     ExistingPostgres,
     ExistingVault,
+    firstEndpoint,
     Flavor,
     resolveApps,
     resolveRoles,
@@ -140,8 +141,9 @@ export class VaultPostgres extends pulumi.ComponentResource {
             this.vaultAddress = this.vault.address;
         }
         // Where Vault reaches PostgreSQL: in-network beside a container Vault, else the address the Pulumi side uses.
+        // With a host list Vault gets every entry (entries without a port take postgresPort), the Pulumi side the first.
         const vaultSeesPostgres =
-            existingPostgres ? { host: existingPostgres.vaultHost ?? existingPostgres.host, port: pg.port }
+            existingPostgres ? { host: existingPostgres.vaultHost ?? existingPostgres.host, port: pulumi.output(existingPostgres.port ?? POSTGRES_CONTAINER_PORT) }
             : this.vault ? { host: this.postgres!.internalHost, port: this.postgres!.internalPort }
             : { host: pg.host, port: pg.port };
 
@@ -233,10 +235,13 @@ export class VaultPostgres extends pulumi.ComponentResource {
     /** The PostgreSQL the stack administers: a container it runs, or the existing server it was given. */
     private postgresSide(name: string, args: VaultPostgresArgs, existing: ExistingPostgres | undefined) {
         if (existing) {
+            // The postgresql provider connects to one host:port (terraform-provider-postgresql postgresql/config.go,
+            // connStr), and its parameters have no target_session_attrs: it administers the first server listed.
+            const admin = pulumi.all([existing.host, existing.port ?? POSTGRES_CONTAINER_PORT]).apply(([hosts, port]) => firstEndpoint(hosts, port));
             return {
                 server: undefined,
-                host: pulumi.output(existing.host),
-                port: pulumi.output(existing.port ?? POSTGRES_CONTAINER_PORT),
+                host: admin.host,
+                port: admin.port,
                 superuser: pulumi.output(existing.superuser ?? "postgres"),
                 superuserPassword: pulumi.secret(existing.superuserPassword),
                 sslMode: checkSslMode(`VaultPostgres ${name}`, "existingPostgres.sslMode", existing.sslMode, "require"),

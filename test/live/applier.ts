@@ -80,7 +80,8 @@ function providerContext(resources: RecordedResource[], targets: LiveTargets): P
     return {
         targets,
         localUrl(url) {
-            if (endpoints.size === 0) throw new Error("applier: the program declares no PostgreSQL container to map to the local server");
+            // With an existing PostgreSQL the program declares no container, and its URL already names the real servers.
+            if (endpoints.size === 0) return url;
             for (const [inNetwork, local] of endpoints) {
                 if (url.includes(`@${inNetwork}/`)) return url.replace(`@${inNetwork}/`, `@${local}/`);
             }

@@ -93,11 +93,14 @@ export interface LiveStack {
 export interface LiveStackOptions {
     /** Adjusts the dev stack's config before the program runs (values as Pulumi stores them). */
     config?: ConfigChange;
+    /** Servers already running (a replicated primary, a cluster node) instead of fresh ones; stop() stops them too. */
+    postgres?: PostgresServer;
+    vault?: VaultServer;
 }
 
 export async function startLiveStack(options: LiveStackOptions = {}): Promise<LiveStack> {
     const program = await recordProgram(options.config);
-    const [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
+    const [postgres, vault] = await Promise.all([options.postgres ?? startPostgres(), options.vault ?? startVault()]);
     try {
         await applyResources(program.resources, { postgres, vault });
     } catch (error) {

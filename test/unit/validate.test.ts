@@ -6,12 +6,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkFlavor,
+    checkHostList,
     checkImage,
     checkMountPath,
     checkPort,
     checkPositiveInteger,
     checkSafeName,
     checkSqlName,
+    firstEndpoint,
     MAX_APP_NAME_LENGTH,
     parseDuration,
     readStackConfig,
@@ -383,8 +385,8 @@ describe("readStackConfig", () => {
     it("refuses a bad existing-server address, sslmode or data path, naming the key", () => {
         const secret = pulumi.secret("p");
         expectInvalid(
-            () => readStackConfig({ roles: ROLES, postgresHost: "db:5432", postgresSuperuserPassword: secret }),
-            `${WHERE}: postgresHost = "db:5432": a host must be a DNS name or an IP address, without scheme or port`,
+            () => readStackConfig({ roles: ROLES, postgresHost: "postgres://db", postgresSuperuserPassword: secret }),
+            `${WHERE}: postgresHost = "postgres://db": a host must be a DNS name or an IP address (IPv6 in brackets), optionally with :port, without scheme or path`,
         );
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresHost: "db", postgresSuperuserPassword: secret, postgresSslMode: "on" }),
@@ -435,5 +437,51 @@ describe("readStackConfig", () => {
 
     it("rejects apps that are invalid JSON", () => {
         expectInvalid(() => readStackConfig({ roles: ROLES, apps: "web" }), `${WHERE}: apps = "web": must be a list (YAML sequence)`);
+    });
+});
+
+describe("host lists (a primary and its standbys)", () => {
+    const HOST_RULE = "a host must be a DNS name or an IP address (IPv6 in brackets), optionally with :port, without scheme or path";
+    const WHERE = "stack config (vault-pg)";
+    const ROLES = JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }]);
+
+    it("accepts one host, a list on one port, a list with a port each, and IPv6 in brackets", () => {
+        for (const hosts of ["db.internal", "db1,db2", "db1:5432,db2:5433", "10.0.0.1:5432,[fd00::2]:5432", "db:6432"]) {
+            expect(() => checkHostList(W, "postgresHost", hosts)).not.toThrow();
+        }
+    });
+
+    it("rejects empty entries", () => {
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1,,db2"), `${W}: postgresHost = "db1,,db2": entry 2 is empty; separate hosts with single commas`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1,"), `${W}: postgresHost = "db1,": entry 2 is empty; separate hosts with single commas`);
+        expectInvalid(() => checkHostList(W, "postgresHost", ""), `${W}: postgresHost = "": entry 1 is empty; separate hosts with single commas`);
+    });
+
+    it("rejects a port without a host, and a list that mixes entries with and without a port", () => {
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1:5432,:5433"), `${W}: postgresHost = "db1:5432,:5433": entry 2 ":5433": a port without a host`);
+        expectInvalid(
+            () => checkHostList(W, "postgresHost", "db1,db2:5433"),
+            `${W}: postgresHost = "db1,db2:5433": some entries have a port and some do not; give every host its port (db1:5432,db2:5433) or none (all on the port setting)`,
+        );
+    });
+
+    it("rejects the same server twice, bad ports and bad hosts, naming the entry", () => {
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1,DB1"), `${W}: postgresHost = "db1,DB1": entry 2 "DB1": the same server is listed twice`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1:5432,db1:5432"), `${W}: postgresHost = "db1:5432,db1:5432": entry 2 "db1:5432": the same server is listed twice`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1:5432,db2:99999"), `${W}: postgresHost = "db1:5432,db2:99999": entry 2 "db2:99999": ${PORT_RULE}`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1:5432,db2:54x"), `${W}: postgresHost = "db1:5432,db2:54x": entry 2 "db2:54x": ${PORT_RULE}`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db1, db2"), `${W}: postgresHost = "db1, db2": entry 2 " db2": ${HOST_RULE}`);
+        expectInvalid(() => checkHostList(W, "postgresHost", "db_1"), `${W}: postgresHost = "db_1": ${HOST_RULE}`);
+    });
+
+    it("reads a host list from stack config and hands the Pulumi side its first server", () => {
+        const settings = readStackConfig({ roles: ROLES, postgresHost: "db1:5433,db2:5434", postgresSuperuserPassword: pulumi.secret("p") });
+        expect(settings.existingPostgres?.host).toBe("db1:5433,db2:5434");
+        expect(firstEndpoint("db1:5433,db2:5434", 5432)).toEqual({ host: "db1", port: 5433 });
+        expect(firstEndpoint("db1,db2", 6432)).toEqual({ host: "db1", port: 6432 });
+        expectInvalid(
+            () => readStackConfig({ roles: ROLES, postgresHost: "db1", postgresVaultHost: "db1,,db2", postgresSuperuserPassword: pulumi.secret("p") }),
+            `${WHERE}: postgresVaultHost = "db1,,db2": entry 2 is empty; separate hosts with single commas`,
+        );
     });
 });
