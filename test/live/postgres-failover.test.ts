@@ -64,7 +64,8 @@ describeLive("postgres primary/standby failover", () => {
     const revoke = (creds: DatabaseCreds): Promise<unknown> => stack.as(token, "PUT", `sys/leases/revoke/${creds.leaseId}`, {});
 
     it("uses the multi-host URL: Vault is connected to the read-write server", async () => {
-        const connection = await stack.root<{ data: { connection_details: { connection_url: string } } }>("GET", `${stack.mountPath}/config/${stack.database}`);
+        // One connection config per role (the default layout): the readonly role's, `<database>-readonly`.
+        const connection = await stack.root<{ data: { connection_details: { connection_url: string } } }>("GET", `${stack.mountPath}/config/${stack.database}-readonly`);
         expect(connection.data.connection_details.connection_url).toBe(
             `postgresql://{{username}}:{{password}}@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${stack.database}?sslmode=disable&target_session_attrs=read-write`,
         );

@@ -27,7 +27,7 @@ describe("VaultPostgres on a PostgreSQL host list", () => {
     });
 
     it("gives Vault every server of its list, each with a port, and asks for the read-write one", () => {
-        const connection = plain<{ postgresql: { connectionUrl: string } }>(findResource(all, TYPES.connection, "ha-engine-connection").inputs);
+        const connection = plain<{ postgresql: { connectionUrl: string } }>(findResource(all, TYPES.connection, "ha-engine-connection-reader").inputs);
         expect(connection.postgresql.connectionUrl).toBe(
             "postgresql://{{username}}:{{password}}@pg-a:6432,pg-b:6432/app?sslmode=verify-full&target_session_attrs=read-write",
         );
