@@ -45,7 +45,22 @@ export interface ServerConfigSettings {
     clusterAddr: string;
     /** This node's raft id. */
     nodeId: string;
+    /** Where the file audit device writes. */
+    auditLogPath: string;
 }
+
+/**
+ * OpenBao refuses to enable audit devices through the API unless `unsafe_allow_api_audit_creation` is set, and
+ * declares them in the config file instead (openbao/openbao `website/content/docs/configuration/audit.mdx`); Vault
+ * enables them through `sys/audit` (the stack's `vault.Audit`).
+ */
+export function auditDeclaredInConfig(flavor: Flavor): boolean {
+    return flavor === "openbao";
+}
+
+/** Path of the file audit device, in the API and in OpenBao's config stanza. */
+export const AUDIT_DEVICE_PATH = "file";
+export const AUDIT_DEVICE_DESCRIPTION = "Every request and response; secrets HMAC'd";
 
 /** The server config file (HCL) for `server -config=...`. TLS is off: the listener serves the local host only. */
 export function serverConfigHcl(settings: ServerConfigSettings): string {
@@ -69,6 +84,17 @@ export function serverConfigHcl(settings: ServerConfigSettings): string {
     if (settings.storage === "raft") lines.push(`cluster_addr = ${hclString(settings.clusterAddr)}`);
     if (settings.flavor === "vault" && !locksMemory(settings.flavor, settings.storage)) {
         lines.push("# Integrated storage memory-maps its database: Vault's docs advise against mlock with it.", "disable_mlock = true");
+    }
+    if (auditDeclaredInConfig(settings.flavor)) {
+        lines.push(
+            "",
+            `audit "file" ${hclString(AUDIT_DEVICE_PATH)} {`,
+            `  description = ${hclString(AUDIT_DEVICE_DESCRIPTION)}`,
+            `  options {`,
+            `    file_path = ${hclString(settings.auditLogPath)}`,
+            `  }`,
+            `}`,
+        );
     }
     return `${lines.join("\n")}\n`;
 }

