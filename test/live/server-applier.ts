@@ -15,7 +15,8 @@
  *
  * Everything else goes through applyResources unchanged.
  */
-import { AppLogin } from "../../components";
+import * as vm from "vm";
+import { AppLogin, UnsealInputs, UnsealState } from "../../components";
 import { plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { applyResources } from "./applier";
 import { PostgresServer, vaultRequest } from "./harness";
@@ -132,4 +133,25 @@ export async function recordProgram(config: Record<string, string>): Promise<{ r
     ]);
     const resources = await recorder.settle();
     return { resources, outputs: { database, credsPaths, apps, deployerPolicy, vaultAdminPassword } };
+}
+
+/** The unseal resource's provider as Pulumi runs it: create, diff and update, from the serialized text. */
+export interface UnsealProvider {
+    create(inputs: UnsealInputs): Promise<{ id: string; outs: UnsealState }>;
+    diff(id: string, olds: UnsealState, news: UnsealInputs): Promise<{ changes: boolean }>;
+    update(id: string, olds: UnsealState, news: UnsealInputs): Promise<{ outs: UnsealState }>;
+}
+
+/**
+ * Loads the provider text the program recorded in the unseal resource's `__provider` input, the way Pulumi's
+ * dynamic provider host does (a CommonJS module whose `handler()` returns the provider): only what the text itself
+ * carries, plus Node's globals, is available to it.
+ */
+export function serializedUnsealProvider(unseal: RecordedResource): UnsealProvider {
+    const text = plain<{ __provider: string }>(unseal.inputs).__provider;
+    const module = { exports: {} as { handler?: () => UnsealProvider } };
+    const wrapper = vm.runInThisContext(`(function (exports, module, require) {\n${text}\n})`) as (exports: object, module: object, require: NodeRequire) => void;
+    wrapper(module.exports, module, require);
+    if (!module.exports.handler) throw new Error("the serialized provider has no handler");
+    return module.exports.handler();
 }

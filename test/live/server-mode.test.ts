@@ -5,12 +5,12 @@
  */
 import * as fs from "fs";
 import { Client } from "pg";
-import { DYNAMIC_USERNAME_PREFIX, initializeAndUnseal, needsUnseal, quoteLiteral, sealStatus, UnsealInputs } from "../../components";
+import { DYNAMIC_USERNAME_PREFIX, quoteLiteral, sealStatus, UnsealInputs, UnsealState } from "../../components";
 import { DatabaseCreds, loginApp, readCreds } from "../helpers/app-client";
 import { loadStackConfig, plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { describeLive, PostgresServer, startPostgres, stopAll, vaultRequest } from "./harness";
 import { applyResources } from "./applier";
-import { applyServerStack, connectionInputs, ProgramOutputs, recordProgram, SERVER_TYPES, writeConnection } from "./server-applier";
+import { applyServerStack, connectionInputs, ProgramOutputs, recordProgram, SERVER_TYPES, serializedUnsealProvider, UnsealProvider, writeConnection } from "./server-applier";
 import { localFlavor, SealedVaultServer, startSealedVault } from "./server-harness";
 
 describeLive("server mode", () => {
@@ -20,8 +20,10 @@ describeLive("server mode", () => {
     let resources: RecordedResource[];
     let outputs: ProgramOutputs;
     let unsealInputs: UnsealInputs;
+    /** The unseal resource's provider, deserialized from the program's own registration, as Pulumi runs it. */
+    let unsealProvider: UnsealProvider;
+    let unsealState: UnsealState;
     let rootToken: string;
-    let unsealKeys: string[];
 
     const root = <T = Record<string, unknown>>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> =>
         vaultRequest<T>(vault.address, rootToken, method, apiPath, body);
@@ -52,18 +54,20 @@ describeLive("server mode", () => {
         [postgres, vault] = await Promise.all([startPostgres(), startSealedVault()]);
         const [unseal] = resources.filter((resource) => resource.type === SERVER_TYPES.unseal);
         // The stack's inputs (shares and threshold from config), at the local server's address.
-        unsealInputs = { ...plain<UnsealInputs>(unseal.inputs), address: vault.address };
+        const { shares, threshold } = plain<UnsealInputs>(unseal.inputs);
+        unsealInputs = { address: vault.address, shares, threshold };
+        unsealProvider = serializedUnsealProvider(unseal);
     });
     afterAll(() => stopAll());
 
     it("initialises the fresh server once with the configured shares, unseals it, then applies the stack", async () => {
         expect(await sealStatus(vault.address)).toMatchObject({ initialized: false, sealed: true });
-        expect(await needsUnseal(vault.address)).toBe(true);
-        const state = await initializeAndUnseal(unsealInputs, undefined);
-        ({ rootToken, unsealKeys } = state);
-        expect(unsealKeys).toHaveLength(5);
+        const created = await unsealProvider.create(unsealInputs);
+        unsealState = created.outs;
+        rootToken = unsealState.rootToken;
+        expect(unsealState.unsealKeys).toHaveLength(5);
         expect(await sealStatus(vault.address)).toMatchObject({ initialized: true, sealed: false, t: 3, n: 5 });
-        expect(await needsUnseal(vault.address)).toBe(false);
+        expect(await unsealProvider.diff(created.id, unsealState, unsealInputs)).toEqual({ changes: false });
         await applyServerStack(resources, targets());
         const audit = await root<{ data: Record<string, { type: string }> }>("GET", "sys/audit");
         expect(audit.data["file/"].type).toBe("file");
@@ -94,11 +98,12 @@ describeLive("server mode", () => {
         await vault.kill();
         await vault.start();
         expect(await sealStatus(vault.address)).toMatchObject({ initialized: true, sealed: true });
-        expect(await needsUnseal(vault.address)).toBe(true);
-        // What the unseal resource's update runs: the keys from its state, no new initialisation.
-        const state = await initializeAndUnseal(unsealInputs, { rootToken, keys: unsealKeys });
-        expect(state.rootToken).toBe(rootToken);
-        expect(await needsUnseal(vault.address)).toBe(false);
+        // The next `pulumi up`: the diff sees the seal, the update unseals with the keys from state.
+        expect(await unsealProvider.diff("unseal", unsealState, unsealInputs)).toEqual({ changes: true });
+        const updated = await unsealProvider.update("unseal", unsealState, unsealInputs);
+        expect(updated.outs).toEqual(unsealState);
+        expect(await sealStatus(vault.address)).toMatchObject({ initialized: true, sealed: false });
+        expect(await unsealProvider.diff("unseal", updated.outs, unsealInputs)).toEqual({ changes: false });
 
         // Mounts, roles, policies and AppRole roles are all still there.
         await root("GET", "sys/mounts/database");
@@ -133,6 +138,6 @@ describeLive("server mode", () => {
     });
 
     it("refuses the unseal step's create on an initialised server it holds no keys for", async () => {
-        await expect(initializeAndUnseal(unsealInputs, undefined)).rejects.toThrow(/already initialised/);
+        await expect(unsealProvider.create(unsealInputs)).rejects.toThrow(/already initialised/);
     });
 });
