@@ -87,6 +87,28 @@ describe("deployer policy", () => {
     });
 });
 
+describe("stack config for server mode", () => {
+    const roles = JSON.stringify([{ name: "readonly", access: "readonly", defaultTtl: "1h", maxTtl: "24h" }]);
+
+    it("takes vaultToken without vaultAddress as the token for the stack's own server (a deployer token)", async () => {
+        const { readStackConfig } = await import("../../components/validate");
+        const { secret } = await import("@pulumi/pulumi");
+        const settings = readStackConfig({ roles, vaultMode: "server", vaultToken: secret("deployer-token") });
+        expect(settings.existingVault).toBeUndefined();
+        expect(await resolve(settings.vault.token!)).toBe("deployer-token");
+        expect(settings.vault).toMatchObject({ mode: "server", unsealShares: 5, unsealThreshold: 3, storage: "raft" });
+        expect(settings.rotateRootCredentials).toBeUndefined();
+    });
+
+    it("keeps refusing vaultToken without vaultAddress in dev mode", async () => {
+        const { readStackConfig } = await import("../../components/validate");
+        const { secret } = await import("@pulumi/pulumi");
+        expect(() => readStackConfig({ roles, vaultToken: secret("t") })).toThrow(
+            'stack config (vault-pg): vaultToken = "[secret]": applies only to an existing Vault; set vaultAddress too',
+        );
+    });
+});
+
 describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)", () => {
     let all: RecordedResource[];
     let program: typeof import("../../index");
