@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
-import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, VaultMode, VaultStorage } from "./validate";
+import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage } from "./validate";
 import { VaultUnseal } from "./vault-init";
 
 /** Port the dev server listens on inside the container network. */
@@ -62,15 +62,13 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
     /** Use this provider for every Vault resource that belongs to this server. */
     public readonly provider: vault.Provider;
-    /**
-     * The server's container. A dev server keeps everything in memory, so whatever lives only in it should be
-     * created with `replaceWith: [container]` and `deletedWith: container` (VaultPostgres does).
-     */
+    /** The server's container. Tie what lives only in the server to `dataHolder`, not to this. */
     public readonly container: docker.Container;
     public readonly mode: VaultMode;
     /**
-     * What holds the server's data, so what lives only in it is tied to this: the container in dev mode (memory),
-     * the data volume in server mode (a new container on the same volume keeps everything).
+     * What holds the server's data: the container in dev mode (memory), the data volume in server mode (a new
+     * container on the same volume keeps everything). Create what lives only in the server with
+     * `replaceWith: [dataHolder]` and `deletedWith: dataHolder` (VaultPostgres does).
      */
     public readonly dataHolder: docker.Container | docker.Volume;
     /** Server mode: the init/unseal step every Vault resource waits for; its unseal keys are secret outputs. */
@@ -90,6 +88,9 @@ export class VaultServer extends pulumi.ComponentResource {
         const mode = checkVaultMode(where, "mode", args.mode);
         const storage = checkVaultStorage(where, "storage", args.storage);
         const shares = checkUnsealShares(where, { shares: "unsealShares", threshold: "unsealThreshold" }, args.unsealShares, args.unsealThreshold);
+        if (mode === "dev" && args.token !== undefined) {
+            throw invalid(where, "token", "[secret]", "applies to server mode only; a dev server's provider uses its own root token");
+        }
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:vault:VaultServer", name, {}, opts);
         this.flavor = flavor;
@@ -168,6 +169,7 @@ export class VaultServer extends pulumi.ComponentResource {
             address: this.address,
             internalAddress: this.internalAddress,
             rootToken: this.rootToken,
+            unsealKeys: this.unsealKeys,
             containerName: this.containerName,
         });
     }

@@ -61,6 +61,7 @@ const CASES: [string, (c: Components) => unknown, string][] = [
     ["VaultServer: unknown mode", (c) => new c.VaultServer("v", { mode: "prod" as never }), 'VaultServer v: mode = "prod": unknown mode; expected one of dev, server'],
     ["VaultServer: threshold over shares", (c) => new c.VaultServer("v", { mode: "server", unsealShares: 2, unsealThreshold: 3 }),
         "VaultServer v: unsealThreshold = 3: the threshold cannot exceed the number of key shares (2)"],
+    ["VaultServer: a token in dev mode", (c) => new c.VaultServer("v", { token: "t" }), 'VaultServer v: token = "[secret]": applies to server mode only; a dev server\'s provider uses its own root token'],
     ["composite: zero key shares", (c) => new c.VaultPostgres("x", { vault: { mode: "server", unsealShares: 0 }, roles: [] }), "VaultPostgres x: vault.unsealShares = 0: must be a whole number from 1 to 255"],
     ["SecretsEngine: password version 0", (c) => new c.DatabaseSecretsEngine("e", { database: "app", host: "h", port: 5432, adminUsername: "u", adminPassword: "p", allowedRoles: ["r"], rotateRootCredentials: true, rootPasswordVersion: 0 }),
         "DatabaseSecretsEngine e: rootPasswordVersion = 0: must be a whole number from 1 to 9007199254740991"],

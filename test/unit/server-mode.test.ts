@@ -163,6 +163,20 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
         expect(rotation.dependencies).toContain(findResource(all, TYPES.connection, "vault-pg-dev-engine-connection").urn);
     });
 
+    it("OpenBao in server mode: raft, no added capability, and the audit device in its config file, not a resource", async () => {
+        const { VaultServer } = await import("../../components");
+        const recorder = await installMocks("dev");
+        new VaultServer("bao", { flavor: "openbao", mode: "server", hostPort: 28200 });
+        const recorded = await recorder.settle();
+        const container = plain<{ uploads: { file: string; content: string }[]; capabilities?: unknown; volumes: { containerPath: string }[] }>(findResource(recorded, TYPES.container, "bao").inputs);
+        expect(container.uploads[0].file).toBe("/openbao/config/server.hcl");
+        expect(container.uploads[0].content).toContain('storage "raft" {\n  path    = "/openbao/file"\n  node_id = "bao"\n}');
+        expect(container.uploads[0].content).toContain('    file_path = "/openbao/logs/audit.log"');
+        expect(container.capabilities).toBeUndefined();
+        expect(container.volumes.map((volume) => volume.containerPath)).toEqual(["/openbao/file", "/openbao/logs"]);
+        expect(recorded.filter((resource) => resource.type === AUDIT)).toEqual([]);
+    });
+
     it("exports the unseal keys and root token as secrets, the mode, and the deployer policy with the audit rules", async () => {
         expect(await resolve(program.vaultMode)).toBe("server");
         expect(await isSecret(program.vaultUnsealKeys!)).toBe(true);
