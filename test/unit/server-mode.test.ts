@@ -5,9 +5,16 @@
 import { deployerPolicy } from "../../components/deployer-policy";
 import { serverConfigHcl } from "../../components/server-config";
 import { parsePolicyPaths as parsePolicy } from "../../policies/rules";
+import * as pulumi from "@pulumi/pulumi";
 import { findResource, installMocks, isSecret, loadStackConfig, plain, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
 const UNSEAL = "pulumi-nodejs:dynamic/vault-pg:VaultUnseal";
+
+interface LifecycleRequest {
+    getName(): string;
+    getDeletedwith(): string;
+    getReplaceWithList(): string[];
+}
 const AUDIT = "vault:index/audit:Audit";
 const ENDPOINT = "vault:generic/endpoint:Endpoint";
 
@@ -115,10 +122,32 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
     const inputs = <T = Record<string, unknown>>(type: string, name: string): T => plain<T>(findResource(all, type, name).inputs);
     const vaultName = "vault-pg-dev-vault";
 
+    /** Resource name → its deletedWith and replaceWith URNs, read off the registration as the engine gets it. */
+    const lifecycle = new Map<string, { deletedWith: string; replaceWith: string[] }>();
+
     beforeAll(async () => {
         const recorder = await installMocks("dev", { ...loadStackConfig(), vaultMode: "server", vaultStorage: "file", rotateRootCredentials: "true", vaultUnsealShares: "7", vaultUnsealThreshold: "4" });
+        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: LifecycleRequest, callback: unknown): void };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, callback) => {
+            lifecycle.set(req.getName(), { deletedWith: req.getDeletedwith(), replaceWith: req.getReplaceWithList() });
+            register(req, callback);
+        };
         program = await import("../../index");
         all = await recorder.settle();
+    });
+
+    it("ties what lives only in the server to the data volume, not the container: a new container keeps it all", () => {
+        const volume = findResource(all, TYPES.volume, `${vaultName}-data`).urn;
+        const serverBound = all.filter((resource) => resource.custom && (resource.type.startsWith("vault:") || resource.type === UNSEAL));
+        expect(serverBound.length).toBeGreaterThanOrEqual(12);
+        for (const resource of serverBound) {
+            expect([resource.name, lifecycle.get(resource.name)?.replaceWith]).toEqual([resource.name, [volume]]);
+        }
+        // The mount's children go with the mount (its deletion revokes their leases); everything else with the volume.
+        const mount = findResource(all, "vault:index/mount:Mount", "vault-pg-dev-engine-mount").urn;
+        const deletedWith = new Set(serverBound.map((resource) => lifecycle.get(resource.name)?.deletedWith));
+        expect([...deletedWith].sort()).toEqual([mount, volume].sort());
     });
 
     it("runs `server` with the rendered config uploaded into the image's config dir, data and logs on named volumes", () => {
