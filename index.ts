@@ -25,8 +25,13 @@ const stack = new VaultPostgres(`vault-pg-${pulumi.getStack()}`, settings);
 
 export const vaultAddress = stack.vaultAddress;
 export const vaultFlavor = stack.vault?.flavor;
-/** Only when the stack runs its own dev server. */
+/** Only when the stack runs its own Vault server. */
 export const vaultRootToken = stack.vault?.rootToken;
+/** Only in server mode: the unseal key shares (secret; README "Server mode" says how to take them out). */
+export const vaultUnsealKeys = stack.vault?.unsealKeys;
+export const vaultMode = stack.vault?.mode;
+/** The ACL policy a CI pipeline's token needs to apply this stack's Vault resources. */
+export const deployerPolicy = stack.deployerPolicy;
 export const postgresAddress = stack.postgresAddress;
 /** Only when the stack runs its own PostgreSQL container. */
 export const postgresSuperuserPassword = stack.postgres?.superuserPassword;

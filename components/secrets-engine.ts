@@ -28,6 +28,16 @@ export interface DatabaseSecretsEngineArgs {
     connections?: ConnectionLayout;
     /** Access level of each allowed role; needed by "per-access". */
     accessLevels?: Record<string, AccessLevel>;
+    /**
+     * Rotate the Vault admin's password right after the connection is written (`<mount>/rotate-root/<name>`), so
+     * only Vault knows it; default false. The password is then sent write-only (see below).
+     */
+    rotateRootCredentials?: boolean;
+    /**
+     * With rotation: bump to make Pulumi send the generated password again (and rotate again), e.g. after the
+     * admin role's password was reset by hand; default 1.
+     */
+    rootPasswordVersion?: number;
 }
 
 /**
@@ -49,6 +59,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly connectionNames: pulumi.Output<Record<string, string>>;
     /** "single": one; "per-role": one per allowed role, in order; "per-access": one per access level that has a role. */
     public readonly connections: vault.database.SecretBackendConnection[];
+    /** With rotateRootCredentials: the write to rotate-root. */
+    public readonly rootRotation?: vault.generic.Endpoint;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -59,7 +71,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
         const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
-        const layout = checkConnectionLayout(where, args.connections);
+        const layout = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = args.allowedRoles.map((role) => {
             const access = args.accessLevels?.[role];
             if (layout === "per-access" && access === undefined) {
@@ -69,6 +81,12 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             return { name: role, access: access ?? "readonly" };
         });
         const groups = connectionGroups(layout, roles);
+        const rotate = args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials;
+        if (rotate && groups.length > 1) {
+            // Every connection config logs in as the same Vault admin: rotating through one would lock out the others.
+            throw invalid(where, "connections", layout, 'rotateRootCredentials needs connections = "single": every connection config logs in as the one Vault admin');
+        }
+        const passwordVersion = checkPositiveInteger(where, "rootPasswordVersion", args.rootPasswordVersion ?? 1);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
@@ -97,7 +115,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                                 .all([args.host, args.port, args.database])
                                 .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, sslMode)),
                             username: args.adminUsername,
-                            password: pulumi.secret(args.adminPassword),
+                            ...(rotate ? rotatedPassword(args.adminPassword, passwordVersion) : { password: pulumi.secret(args.adminPassword) }),
                             maxOpenConnections,
                             usernameTemplate: usernameTemplate(),
                             // Vault hashes the password itself: no plaintext password in CREATE ROLE or server logs.
@@ -109,6 +127,22 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                 ),
         );
         const roleConnections = groups.flatMap((group, index) => group.roles.map((role) => pulumi.all([role, this.connections[index].name])));
+        if (rotate) {
+            const connection = this.connections[0];
+            // vault/resource_generic_endpoint.go: with disable_read nothing is read back (no drift on refresh), with
+            // disable_delete nothing is written on delete (there is nothing to undo). The version in the name makes a
+            // new version a new resource, which writes once more after the connection has sent the password again.
+            this.rootRotation = new vault.generic.Endpoint(
+                `${name}-rotate-root-v${passwordVersion}`,
+                {
+                    path: pulumi.interpolate`${mount.path}/rotate-root/${connection.name}`,
+                    dataJson: "{}",
+                    disableRead: true,
+                    disableDelete: true,
+                },
+                { parent: this, dependsOn: [connection], deletedWith: mount, replaceWith: opts?.replaceWith },
+            );
+        }
 
         this.mount = mount;
         this.mountPath = mount.path;
@@ -116,4 +150,15 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         this.connectionNames = pulumi.all(roleConnections).apply((entries) => Object.fromEntries(entries));
         this.registerOutputs({ mountPath: this.mountPath, connectionName: this.connectionName, connectionNames: this.connectionNames });
     }
+}
+
+/**
+ * The password as a write-only field. terraform-provider-vault sends a connection's password only on create, or when
+ * `password` or `password_wo_version` changes (`setDatabaseConnectionDataWithUserPass`), and its read never puts a
+ * password back into state (`getConnectionDetailsFromResponseWithUserPass` copies only the version), both in
+ * `vault/resource_database_secret_backend_connection.go`. So an update (a role added, maxOpenConnections changed)
+ * leaves the rotated password in place, the state never holds the generated one, and a refresh shows no drift.
+ */
+function rotatedPassword(password: pulumi.Input<string>, version: number) {
+    return { passwordWo: pulumi.secret(password), passwordWoVersion: version };
 }

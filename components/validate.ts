@@ -60,7 +60,60 @@ export const DEFAULTS = {
     connections: "per-role" as ConnectionLayout,
     appTokenTtlSeconds: 3600,
     appSecretIdTtlSeconds: 86400,
+    vaultMode: "dev" as VaultMode,
+    /** Shamir key shares and threshold at initialisation (server mode). */
+    vaultUnsealShares: 5,
+    vaultUnsealThreshold: 3,
+    /** Integrated storage: both flavors have it (OpenBao 2.7 has no file storage). */
+    vaultStorage: "raft" as VaultStorage,
+    rotateRootCredentials: false,
 } as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server mode
+// ---------------------------------------------------------------------------------------------------------------
+
+/** "dev": in-memory dev server, fixed root token. "server": sealed server with persistent storage (README). */
+export type VaultMode = "dev" | "server";
+export const VAULT_MODES: readonly VaultMode[] = ["dev", "server"];
+/** Where a server-mode Vault keeps its data: integrated storage, or files (HashiCorp Vault only). */
+export type VaultStorage = "raft" | "file";
+export const VAULT_STORAGES: readonly VaultStorage[] = ["raft", "file"];
+/** Vault's own limit on key shares (`sys/init`, secret_shares). */
+export const MAX_UNSEAL_SHARES = 255;
+
+export function checkVaultMode(where: string, field: string, value: unknown): VaultMode {
+    if (value === undefined) return DEFAULTS.vaultMode;
+    if (typeof value === "string" && (VAULT_MODES as readonly string[]).includes(value)) return value as VaultMode;
+    throw invalid(where, field, value, `unknown mode; expected one of ${VAULT_MODES.join(", ")}`);
+}
+
+export function checkVaultStorage(where: string, field: string, value: unknown): VaultStorage {
+    if (value === undefined) return DEFAULTS.vaultStorage;
+    if (typeof value === "string" && (VAULT_STORAGES as readonly string[]).includes(value)) return value as VaultStorage;
+    throw invalid(where, field, value, `unknown storage; expected one of ${VAULT_STORAGES.join(", ")}`);
+}
+
+/**
+ * Key shares and threshold for `sys/init`, with Vault's own rules (vault/seal.go, SealConfig.Validate): 1 to 255
+ * shares, a threshold from 1 to the shares, and more than 1 whenever there is more than one share.
+ */
+export function checkUnsealShares(
+    where: string,
+    fields: { shares: string; threshold: string },
+    shares: unknown = DEFAULTS.vaultUnsealShares,
+    threshold: unknown = DEFAULTS.vaultUnsealThreshold,
+): { shares: number; threshold: number } {
+    const checkedShares = checkPositiveInteger(where, fields.shares, shares, MAX_UNSEAL_SHARES);
+    const checkedThreshold = checkPositiveInteger(where, fields.threshold, threshold, MAX_UNSEAL_SHARES);
+    if (checkedThreshold > checkedShares) {
+        throw invalid(where, fields.threshold, threshold, `the threshold cannot exceed the number of key shares (${checkedShares})`);
+    }
+    if (checkedShares > 1 && checkedThreshold < 2) {
+        throw invalid(where, fields.threshold, threshold, "with more than one key share the threshold must be at least 2");
+    }
+    return { shares: checkedShares, threshold: checkedThreshold };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scalars
@@ -110,8 +163,12 @@ export function checkFlavor(where: string, value: unknown): Flavor {
     throw invalid(where, "flavor", value, `unknown flavor; expected one of ${FLAVORS.join(", ")}`);
 }
 
-export function checkConnectionLayout(where: string, value: unknown): ConnectionLayout {
-    if (value === undefined) return DEFAULTS.connections;
+/**
+ * The connection layout; unset, it is "per-role", or "single" when the stack rotates the Vault admin's password
+ * (every connection config logs in as that one admin, so rotating through one would lock out the others).
+ */
+export function checkConnectionLayout(where: string, value: unknown, rotateRoot = false): ConnectionLayout {
+    if (value === undefined) return rotateRoot ? "single" : DEFAULTS.connections;
     if (typeof value === "string" && (CONNECTION_LAYOUTS as readonly string[]).includes(value)) return value as ConnectionLayout;
     throw invalid(where, "connections", value, `unknown connection layout; expected one of ${CONNECTION_LAYOUTS.join(", ")}`);
 }
@@ -354,6 +411,11 @@ export const STACK_CONFIG_KEYS = {
     postgresSslMode: "string",
     vaultAddress: "string",
     vaultToken: "secret",
+    vaultMode: "string",
+    vaultUnsealShares: "integer",
+    vaultUnsealThreshold: "integer",
+    vaultStorage: "string",
+    rotateRootCredentials: "boolean",
     database: "string",
     mountPath: "string",
     approlePath: "string",
@@ -365,7 +427,7 @@ export const STACK_CONFIG_KEYS = {
 export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;
 
 /** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
-const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = ["vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress"];
+const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = ["vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress", "connections"];
 
 /** Raw stack config as index.ts reads it: plain strings, and secrets as `Output`s from `getSecret`. */
 export type RawStackConfig = Record<string, string | pulumi.Output<string> | undefined>;
@@ -374,9 +436,20 @@ export type RawStackConfig = Record<string, string | pulumi.Output<string> | und
 export interface StackSettings {
     flavor?: Flavor;
     postgres: { image?: string; hostPort?: number; hostAddress?: string; dataPath?: string };
-    vault: { image?: string; hostPort?: number; hostAddress?: string };
+    vault: {
+        image?: string;
+        hostPort?: number;
+        hostAddress?: string;
+        mode?: VaultMode;
+        unsealShares?: number;
+        unsealThreshold?: number;
+        storage?: VaultStorage;
+        /** Server mode: a token (e.g. a deployer token) the stack uses instead of the root token from init. */
+        token?: pulumi.Output<string>;
+    };
     existingPostgres?: ExistingPostgres;
     existingVault?: ExistingVault;
+    rotateRootCredentials?: boolean;
     database?: string;
     mountPath?: string;
     approlePath?: string;
@@ -501,6 +574,10 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
             if (!/^-?\d+$/.test(text.trim())) throw invalid(where, key, text, "must be a whole number");
             return Number(text);
         }
+        if (kind === "boolean") {
+            if (text !== "true" && text !== "false") throw invalid(where, key, text, "must be true or false");
+            return text === "true";
+        }
         try {
             return JSON.parse(text);
         } catch {
@@ -515,13 +592,31 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
     resolveApps(where, value("apps"), roles);
+    const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
+    const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
+    const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
+    const token = value("vaultToken") as pulumi.Output<string> | undefined;
+    if (mode === "server" && str("vaultAddress") !== undefined) {
+        throw invalid(where, "vaultMode", mode, "applies to the stack's own Vault container; unset vaultAddress, or leave vaultMode at dev");
+    }
     return {
         flavor: checkFlavor(where, str("flavor")),
         postgres: { image: str("postgresImage"), hostPort: int("postgresHostPort"), hostAddress, dataPath: str("postgresDataPath") },
-        vault: { image: str("vaultImage"), hostPort: int("vaultHostPort"), hostAddress },
+        vault: {
+            image: str("vaultImage"),
+            hostPort: int("vaultHostPort"),
+            hostAddress,
+            mode,
+            unsealShares: unseal.shares,
+            unsealThreshold: unseal.threshold,
+            storage,
+            token: mode === "server" ? token : undefined,
+        },
+        rotateRootCredentials: value("rotateRootCredentials") as boolean | undefined,
         existingPostgres: readExistingPostgres(where, str("postgresHost"), int("postgresPort"), str("postgresVaultHost"), str("postgresSuperuser"),
             value("postgresSuperuserPassword") as pulumi.Output<string> | undefined, str("postgresSslMode")),
-        existingVault: readExistingVault(where, str("vaultAddress"), value("vaultToken") as pulumi.Output<string> | undefined),
+        // In server mode a token without an address is the stack's own server's deployer token.
+        existingVault: readExistingVault(where, str("vaultAddress"), mode === "server" ? undefined : token),
         database: str("database"),
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { PostgresAccessModel } from "./access-model";
-import { AppAccess } from "./app-access";
+import { AppAccess, appPolicyName } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
+import { connectionGroups } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
+import { deployerPolicy } from "./deployer-policy";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { GroupRoleNames } from "./sql";
 import {
@@ -21,15 +23,22 @@ import {
     checkSqlName,
     checkSslMode,
     ConnectionLayout,
+    checkUnsealShares,
+    checkVaultMode,
+    checkVaultStorage,
     DatabaseRoleSpec,
     DEFAULTS,
     ExistingPostgres,
     ExistingVault,
     firstEndpoint,
     Flavor,
+    invalid,
     resolveApps,
     resolveRoles,
+    VaultMode,
+    VaultStorage,
 } from "./validate";
+import { AUDIT_DEVICE_PATH } from "./server-config";
 import { VaultServer } from "./vault-server";
 
 export interface ContainerSettings {
@@ -46,13 +55,25 @@ export interface PostgresContainerSettings extends ContainerSettings {
     dataPath?: pulumi.Input<string>;
 }
 
+export interface VaultContainerSettings extends ContainerSettings {
+    /** "dev" or "server" (sealed, persistent; README "Server mode"); default "dev". */
+    mode?: VaultMode;
+    /** Server mode: "raft" or "file" (HashiCorp Vault only); default "raft". */
+    storage?: VaultStorage;
+    /** Server mode: key shares and threshold at initialisation; default 5 and 3. */
+    unsealShares?: number;
+    unsealThreshold?: number;
+    /** Server mode: a token to apply the stack with instead of the root token from initialisation. */
+    token?: pulumi.Input<string>;
+}
+
 export interface VaultPostgresArgs {
     /** "vault" or "openbao"; default "vault". Picks the dev container's image and env names. */
     flavor?: Flavor;
     /** The PostgreSQL container; default image "postgres:18" on host port 15432. Ignored with `existingPostgres`. */
     postgres?: PostgresContainerSettings;
     /** The Vault dev server container; default host port 18200. Ignored with `existingVault`. */
-    vault?: ContainerSettings;
+    vault?: VaultContainerSettings;
     /** Use this PostgreSQL instead of running a container. */
     existingPostgres?: ExistingPostgres;
     /** Use this Vault (or OpenBao) instead of running a dev server container. */
@@ -67,6 +88,8 @@ export interface VaultPostgresArgs {
     maxOpenConnections?: number;
     /** Connection configs: "single", "per-role" or "per-access"; default "per-role" (see DatabaseSecretsEngineArgs). */
     connections?: ConnectionLayout;
+    /** Rotate the Vault admin's password once the connection is written, so only Vault knows it; default false. */
+    rotateRootCredentials?: boolean;
     /** The database roles to offer (at least one). */
     roles: DatabaseRoleSpec[];
     /** Applications and the roles each may use. */
@@ -108,6 +131,8 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly credsPaths: pulumi.Output<Record<string, string>>;
     /** App name → policy name, AppRole role id and login path. */
     public readonly apps: pulumi.Output<Record<string, AppLogin>>;
+    /** The least-privilege ACL policy (HCL) a token needs to apply this stack's Vault resources (README). */
+    public readonly deployerPolicy: string;
 
     constructor(name: string, args: VaultPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultPostgres ${name}`;
@@ -116,6 +141,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
         checkImage(where, "vault.image", args.vault?.image);
         checkPort(where, "postgres.hostPort", args.postgres?.hostPort);
         checkPort(where, "vault.hostPort", args.vault?.hostPort);
+        const vaultMode = checkVaultMode(where, "vault.mode", args.vault?.mode);
+        checkVaultStorage(where, "vault.storage", args.vault?.storage);
+        checkUnsealShares(where, { shares: "vault.unsealShares", threshold: "vault.unsealThreshold" }, args.vault?.unsealShares, args.vault?.unsealThreshold);
+        if (vaultMode === "server" && args.existingVault) {
+            throw invalid(where, "vault.mode", vaultMode, "applies to the stack's own Vault container, not to existingVault");
+        }
         checkContainerPath(where, "postgres.dataPath", args.postgres?.dataPath);
         const existingPostgres = args.existingPostgres && checkExistingPostgres(where, "existingPostgres", args.existingPostgres);
         const existingVault = args.existingVault && checkExistingVault(where, "existingVault", args.existingVault);
@@ -123,7 +154,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
-        const connections = checkConnectionLayout(where, args.connections);
+        const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = resolveRoles(where, args.roles);
         const apps = resolveApps(where, args.apps, roles);
         // Validation above runs before anything, this component included, is registered.
@@ -147,12 +178,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
             : this.vault ? { host: this.postgres!.internalHost, port: this.postgres!.internalPort }
             : { host: pg.host, port: pg.port };
 
-        // A dev server keeps everything in memory: what lives only in it is replaced with its container. The mount
-        // is still deleted on its own before the container goes, since unmounting is what revokes the open leases
-        // (and drops their users); everything else is simply deleted with the container.
-        const replaceWith = this.vault ? [this.vault.container] : undefined;
+        // What lives only in the server is replaced with what holds its data (the dev container's memory, the server
+        // mode's volume). The mount is still deleted on its own before that goes, since unmounting is what revokes the
+        // open leases (and drops their users); everything else is simply deleted with it.
+        const replaceWith = this.vault ? [this.vault.dataHolder] : undefined;
         const vaultOpts = { parent: this, providers: [this.vaultProvider], replaceWith };
-        const goesWithServer = { ...vaultOpts, deletedWith: this.vault?.container };
+        const goesWithServer = { ...vaultOpts, deletedWith: this.vault?.dataHolder };
 
         this.accessModel = new PostgresAccessModel(
             `${name}-access`,
@@ -175,6 +206,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 maxOpenConnections,
                 connections,
                 accessLevels: Object.fromEntries(roles.map((role) => [role.name, role.access])),
+                rotateRootCredentials: args.rotateRootCredentials,
             },
             { ...vaultOpts, dependsOn: this.postgres ? [this.accessModel, this.postgres] : [this.accessModel] },
         );
@@ -229,7 +261,19 @@ export class VaultPostgres extends pulumi.ComponentResource {
             )
             .apply((entries) => Object.fromEntries(entries));
 
-        this.registerOutputs({ vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+        // Plain names: the connections are named after the database (DatabaseSecretsEngine's default) and the layout.
+        this.deployerPolicy = deployerPolicy({
+            mountPath,
+            connectionNames: connectionGroups(connections, roles).map((group) => `${database}${group.suffix}`),
+            rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
+            roleNames: roles.map((role) => role.name),
+            approlePath,
+            appRoleNames: apps.map((app) => app.name),
+            policyNames: apps.map((app) => appPolicyName(app.name)),
+            auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
+        });
+
+        this.registerOutputs({ deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
     }
 
     /** The PostgreSQL the stack administers: a container it runs, or the existing server it was given. */

@@ -2,7 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
-import { checkFlavor, checkImage, checkPort, DEFAULTS, Flavor } from "./validate";
+import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
+import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage } from "./validate";
+import { VaultUnseal } from "./vault-init";
 
 /** Port the dev server listens on inside the container network. */
 export const VAULT_CONTAINER_PORT = 8200;
@@ -32,12 +34,23 @@ export interface VaultServerArgs {
     hostAddress?: pulumi.Input<string>;
     /** Docker network shared with PostgreSQL; default: Docker's default bridge (PostgreSQL then runs elsewhere). */
     networkName?: pulumi.Input<string>;
+    /** "dev" (in memory, fixed root token) or "server" (sealed, persistent storage); default "dev". */
+    mode?: VaultMode;
+    /** Server mode: "raft" or "file" (HashiCorp Vault only); default "raft". */
+    storage?: VaultStorage;
+    /** Server mode: key shares and threshold at initialisation; default 5 and 3. */
+    unsealShares?: number;
+    unsealThreshold?: number;
+    /** Server mode: a token the provider uses instead of the root token from initialisation (a deployer token). */
+    token?: pulumi.Input<string>;
 }
 
 /**
- * A Vault (or OpenBao) dev server container and an explicit `vault.Provider` built from its address and root token.
+ * A Vault (or OpenBao) server container and an explicit `vault.Provider` built from its address and root token.
  * The provider's address resolves only once the container is healthy, so no Vault resource races the server.
- * Dev mode keeps everything in memory: a restart loses mounts, policies and leases (see README).
+ * Dev mode keeps everything in memory: a restart loses mounts, policies and leases. Server mode keeps them on a
+ * named volume, initialises once and unseals on every `pulumi up` before the provider is configured (README,
+ * "Server mode").
  */
 export class VaultServer extends pulumi.ComponentResource {
     public readonly flavor: Flavor;
@@ -49,43 +62,59 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly containerName: pulumi.Output<string>;
     /** Use this provider for every Vault resource that belongs to this server. */
     public readonly provider: vault.Provider;
-    /**
-     * The server's container. A dev server keeps everything in memory, so whatever lives only in it should be
-     * created with `replaceWith: [container]` and `deletedWith: container` (VaultPostgres does).
-     */
+    /** The server's container. Tie what lives only in the server to `dataHolder`, not to this. */
     public readonly container: docker.Container;
+    public readonly mode: VaultMode;
+    /**
+     * What holds the server's data: the container in dev mode (memory), the data volume in server mode (a new
+     * container on the same volume keeps everything). Create what lives only in the server with
+     * `replaceWith: [dataHolder]` and `deletedWith: dataHolder` (VaultPostgres does).
+     */
+    public readonly dataHolder: docker.Container | docker.Volume;
+    /** Server mode: the init/unseal step every Vault resource waits for; its unseal keys are secret outputs. */
+    public readonly unseal?: VaultUnseal;
+    /** Server mode: the unseal key shares (secret). */
+    public readonly unsealKeys?: pulumi.Output<string[]>;
+    /** Server mode with HashiCorp Vault: the file audit device (OpenBao declares it in its config file). */
+    public readonly audit?: vault.Audit;
+    /** Server mode: the audit log inside the container (on the logs volume). */
+    public readonly auditLogPath?: string;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultServer ${name}`;
         const flavor = checkFlavor(where, args.flavor);
         checkImage(where, "image", args.image);
         checkPort(where, "hostPort", args.hostPort);
+        const mode = checkVaultMode(where, "mode", args.mode);
+        const storage = checkVaultStorage(where, "storage", args.storage);
+        const shares = checkUnsealShares(where, { shares: "unsealShares", threshold: "unsealThreshold" }, args.unsealShares, args.unsealThreshold);
+        if (mode === "dev" && args.token !== undefined) {
+            throw invalid(where, "token", "[secret]", "applies to server mode only; a dev server's provider uses its own root token");
+        }
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:vault:VaultServer", name, {}, opts);
         this.flavor = flavor;
+        this.mode = mode;
         const settings = flavorSettings(flavor);
         const hostPort = args.hostPort ?? DEFAULTS.vaultHostPort;
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? settings.image, keepLocally: true }, { parent: this });
-        const rootTokenPassword = new random.RandomPassword(`${name}-root-token`, { length: 32, special: false }, { parent: this });
-        const rootToken = pulumi.secret(rootTokenPassword.result);
+        const run = mode === "dev" ? this.devMode(name, settings) : this.serverMode(name, flavor, storage);
         const container = new docker.Container(
             name,
             {
                 name,
                 image: image.imageId,
-                command: ["server", "-dev"],
-                envs: [
-                    pulumi.interpolate`${settings.rootTokenEnv}=${rootToken}`,
-                    `${settings.listenAddressEnv}=0.0.0.0:${VAULT_CONTAINER_PORT}`,
-                    // Dev mode does not lock memory; skipping setcap avoids needing IPC_LOCK.
-                    "SKIP_SETCAP=true",
-                ],
+                command: run.command,
+                envs: run.envs,
+                uploads: run.uploads,
+                volumes: run.volumes,
+                capabilities: run.capabilities,
                 networksAdvanced: args.networkName === undefined ? undefined : [{ name: args.networkName, aliases: [name] }],
                 ports: [{ internal: VAULT_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
                 healthcheck: {
-                    tests: ["CMD", settings.cli, "status", `-address=http://127.0.0.1:${VAULT_CONTAINER_PORT}`],
+                    tests: run.healthcheck(settings.cli),
                     interval: "2s",
                     timeout: "3s",
                     retries: 30,
@@ -104,14 +133,101 @@ export class VaultServer extends pulumi.ComponentResource {
             .all([container.ports, hostPort, hostAddress])
             .apply(([ports, fallbackPort, address]) => `http://${address}:${ports?.[0]?.external ?? fallbackPort}`);
         this.internalAddress = pulumi.interpolate`http://${container.name}:${VAULT_CONTAINER_PORT}`;
-        this.rootToken = rootToken;
         this.containerName = container.name;
-        this.provider = new vault.Provider(`${name}-provider`, { address: this.address, token: this.rootToken }, { parent: this });
+        if (run.mode === "dev") {
+            this.dataHolder = container;
+            this.rootToken = run.rootToken;
+            this.provider = new vault.Provider(`${name}-provider`, { address: this.address, token: this.rootToken }, { parent: this });
+        } else {
+            this.dataHolder = run.volume;
+            // Not replaced with the container: a new container on the same volume is sealed, and only the keys in
+            // this resource's state unseal it. Its diff sees the seal and unseals (vault-init.ts).
+            this.unseal = new VaultUnseal(
+                `${name}-unseal`,
+                { address: this.address, shares: shares.shares, threshold: shares.threshold },
+                { parent: this, dependsOn: [container], deletedWith: run.volume, replaceWith: [run.volume] },
+            );
+            this.rootToken = pulumi.secret(this.unseal.rootToken);
+            this.unsealKeys = pulumi.secret(this.unseal.unsealKeys);
+            // The provider is configured only once the unseal step has run, whichever token it uses.
+            this.provider = new vault.Provider(
+                `${name}-provider`,
+                { address: this.address, token: args.token === undefined ? this.rootToken : pulumi.secret(args.token) },
+                { parent: this, dependsOn: [this.unseal] },
+            );
+            this.auditLogPath = run.auditLogPath;
+            // Every request and response, with secrets HMAC'd (the file device's default, log_raw false).
+            if (!auditDeclaredInConfig(flavor)) {
+                this.audit = new vault.Audit(
+                    `${name}-audit`,
+                    { type: "file", path: AUDIT_DEVICE_PATH, description: AUDIT_DEVICE_DESCRIPTION, options: { file_path: this.auditLogPath } },
+                    { parent: this, provider: this.provider, deletedWith: run.volume, replaceWith: [run.volume] },
+                );
+            }
+        }
         this.registerOutputs({
             address: this.address,
             internalAddress: this.internalAddress,
             rootToken: this.rootToken,
+            unsealKeys: this.unsealKeys,
             containerName: this.containerName,
         });
+    }
+
+    private devMode(name: string, settings: FlavorSettings) {
+        const rootToken = pulumi.secret(new random.RandomPassword(`${name}-root-token`, { length: 32, special: false }, { parent: this }).result);
+        return {
+            mode: "dev" as const,
+            rootToken,
+            command: ["server", "-dev"],
+            envs: [
+                pulumi.interpolate`${settings.rootTokenEnv}=${rootToken}`,
+                `${settings.listenAddressEnv}=0.0.0.0:${VAULT_CONTAINER_PORT}`,
+                // Dev mode does not lock memory; skipping setcap avoids needing IPC_LOCK.
+                "SKIP_SETCAP=true",
+            ] as pulumi.Input<string>[],
+            uploads: undefined,
+            volumes: undefined,
+            capabilities: undefined,
+            healthcheck: (cli: string) => ["CMD", cli, "status", `-address=http://127.0.0.1:${VAULT_CONTAINER_PORT}`],
+        };
+    }
+
+    private serverMode(name: string, flavor: Flavor, storage: VaultStorage) {
+        const paths = flavorPaths(flavor);
+        const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
+        // The audit log outlives the container too.
+        const logs = new docker.Volume(`${name}-logs`, { name: `${name}-logs` }, { parent: this });
+        const auditLogPath = `${paths.logsDir}/audit.log`;
+        const config = serverConfigHcl({
+            flavor,
+            storage,
+            listenAddress: `0.0.0.0:${VAULT_CONTAINER_PORT}`,
+            clusterListenAddress: `0.0.0.0:${VAULT_CLUSTER_PORT}`,
+            storagePath: paths.dataDir,
+            apiAddr: `http://${name}:${VAULT_CONTAINER_PORT}`,
+            clusterAddr: `http://${name}:${VAULT_CLUSTER_PORT}`,
+            nodeId: name,
+            auditLogPath,
+        });
+        const mlock = locksMemory(flavor, storage);
+        return {
+            mode: "server" as const,
+            volume,
+            auditLogPath,
+            // The entrypoint adds -config=<config dir> to `server`, which reads every file in it (server-config.ts).
+            command: ["server"],
+            // Without IPC_LOCK, the entrypoint's setcap would make the binary unable to start; no mlock, no setcap.
+            envs: (mlock ? [] : ["SKIP_SETCAP=true"]) as pulumi.Input<string>[],
+            uploads: [{ file: `${paths.configDir}/server.hcl`, content: config }],
+            volumes: [
+                { volumeName: volume.name, containerPath: paths.dataDir },
+                { volumeName: logs.name, containerPath: paths.logsDir },
+            ],
+            capabilities: mlock ? { adds: ["IPC_LOCK"] } : undefined,
+            // `status` exits 2 while sealed or uninitialised, which is healthy here: the unseal step needs the server
+            // up to unseal it. Only 1 (no answer) is unhealthy.
+            healthcheck: (cli: string) => ["CMD-SHELL", `${cli} status -address=http://127.0.0.1:${VAULT_CONTAINER_PORT} >/dev/null 2>&1; test $? -ne 1`],
+        };
     }
 }

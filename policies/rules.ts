@@ -372,10 +372,28 @@ function checkConnection(props: Record<string, unknown>): string[] {
         : [];
 }
 
+/**
+ * Capabilities a container may add: IPC_LOCK alone, which a server-mode HashiCorp Vault with file storage needs to
+ * lock its memory (mlockall) so secrets are not swapped to disk. Nothing else the stack runs needs one.
+ */
+export const ALLOWED_ADDED_CAPABILITIES: readonly string[] = ["IPC_LOCK"];
+
 function checkContainer(props: Record<string, unknown>): string[] {
-    return props.privileged === true
-        ? ["the container runs privileged: it could take over the Docker host. Remove privileged: true; add only the capabilities it needs."]
-        : [];
+    const messages: string[] = [];
+    if (props.privileged === true) {
+        messages.push("the container runs privileged: it could take over the Docker host. Remove privileged: true; add only the capabilities it needs.");
+    }
+    const capabilities = props.capabilities as { adds?: unknown } | undefined;
+    const adds = Array.isArray(capabilities?.adds) ? capabilities.adds : [];
+    for (const added of adds) {
+        // Docker accepts "IPC_LOCK" and "CAP_IPC_LOCK", in any case.
+        const name = typeof added === "string" ? added.toUpperCase().replace(/^CAP_/, "") : added;
+        if (name === UNKNOWN_AT_PREVIEW) continue;
+        if (typeof name !== "string" || !ALLOWED_ADDED_CAPABILITIES.includes(name)) {
+            messages.push(`the container adds capability ${JSON.stringify(added)}; only ${ALLOWED_ADDED_CAPABILITIES.join(", ")} (memory locking for a Vault server) is allowed.`);
+        }
+    }
+    return messages;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -438,7 +456,12 @@ export const dbConnectionVerified = policyFor(
     checkConnection,
 );
 
-export const containerNotPrivileged = policyFor("container-not-privileged", "Containers do not run privileged.", TYPES.container, checkContainer);
+export const containerNotPrivileged = policyFor(
+    "container-not-privileged",
+    "Containers do not run privileged and add no capability but IPC_LOCK.",
+    TYPES.container,
+    checkContainer,
+);
 
 export const allPolicies: ResourceValidationPolicy[] = [
     dbRoleNoPrivilegedOptions,

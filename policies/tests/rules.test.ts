@@ -321,6 +321,20 @@ describe("container-not-privileged", () => {
             "the container runs privileged: it could take over the Docker host. Remove privileged: true; add only the capabilities it needs.",
         ]);
     });
+
+    it("allows IPC_LOCK, which a server-mode Vault needs to lock its memory, in Docker's spellings", async () => {
+        for (const capability of ["IPC_LOCK", "CAP_IPC_LOCK", "ipc_lock"]) {
+            expect(await violations(containerNotPrivileged, TYPES.container, { ...goodContainer(), capabilities: { adds: [capability] } })).toEqual([]);
+        }
+    });
+
+    it("flags any other added capability, also beside IPC_LOCK", async () => {
+        const props = { ...goodContainer(), capabilities: { adds: ["IPC_LOCK", "SYS_ADMIN", "NET_ADMIN"] } };
+        expect(await violations(containerNotPrivileged, TYPES.container, props)).toEqual([
+            'the container adds capability "SYS_ADMIN"; only IPC_LOCK (memory locking for a Vault server) is allowed.',
+            'the container adds capability "NET_ADMIN"; only IPC_LOCK (memory locking for a Vault server) is allowed.',
+        ]);
+    });
 });
 
 describe("validateResources", () => {

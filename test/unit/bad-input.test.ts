@@ -15,7 +15,7 @@ const groupRoles = { readonly: "app_readonly", readwrite: "app_readwrite", owner
 const CASES: [string, (c: Components) => unknown, string][] = [
     // Stack config, as Pulumi hands it to index.ts.
     ["unknown config key", (c) => c.readStackConfig({ roles: ROLES, mountpath: "db" }),
-        'stack config (vault-pg): mountpath = "db": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps'],
+        'stack config (vault-pg): mountpath = "db": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps'],
     ["port not a number", (c) => c.readStackConfig({ roles: ROLES, postgresHostPort: "abc" }), 'stack config (vault-pg): postgresHostPort = "abc": must be a whole number'],
     ["port 0", (c) => c.readStackConfig({ roles: ROLES, postgresHostPort: "0" }), "stack config (vault-pg): postgresHostPort = 0: a port must be a whole number from 1 to 65535"],
     ["port 70000", (c) => c.readStackConfig({ roles: ROLES, vaultHostPort: "70000" }), "stack config (vault-pg): vaultHostPort = 70000: a port must be a whole number from 1 to 65535"],
@@ -47,6 +47,24 @@ const CASES: [string, (c: Components) => unknown, string][] = [
         "stack config (vault-pg) apps[0]: name = \"web'app\": a name may contain only lowercase letters, digits, '_' and '-', starting with a letter"],
     ["token TTL over its max", (c) => c.readStackConfig({ roles: ROLES, apps: JSON.stringify([{ name: "web", roles: ["readonly"], tokenTtl: "2d", tokenMaxTtl: "1d" }]) }),
         'stack config (vault-pg) apps[0] "web": tokenTtl = "2d": must not exceed tokenMaxTtl (86400s)'],
+    // Server mode.
+    ["unknown vault mode", (c) => c.readStackConfig({ roles: ROLES, vaultMode: "production" }), 'stack config (vault-pg): vaultMode = "production": unknown mode; expected one of dev, server'],
+    ["threshold over shares", (c) => c.readStackConfig({ roles: ROLES, vaultUnsealShares: "3", vaultUnsealThreshold: "5" }),
+        "stack config (vault-pg): vaultUnsealThreshold = 5: the threshold cannot exceed the number of key shares (3)"],
+    ["zero key shares", (c) => c.readStackConfig({ roles: ROLES, vaultUnsealShares: "0" }), "stack config (vault-pg): vaultUnsealShares = 0: must be a whole number from 1 to 255"],
+    ["threshold of 1 with several shares", (c) => c.readStackConfig({ roles: ROLES, vaultUnsealShares: "5", vaultUnsealThreshold: "1" }),
+        "stack config (vault-pg): vaultUnsealThreshold = 1: with more than one key share the threshold must be at least 2"],
+    ["unknown storage", (c) => c.readStackConfig({ roles: ROLES, vaultStorage: "consul" }), 'stack config (vault-pg): vaultStorage = "consul": unknown storage; expected one of raft, file'],
+    ["rotation not a boolean", (c) => c.readStackConfig({ roles: ROLES, rotateRootCredentials: "yes" }), 'stack config (vault-pg): rotateRootCredentials = "yes": must be true or false'],
+    ["server mode with an existing Vault", (c) => c.readStackConfig({ roles: ROLES, vaultMode: "server", vaultAddress: "https://vault.example.com:8200" }),
+        'stack config (vault-pg): vaultMode = "server": applies to the stack\'s own Vault container; unset vaultAddress, or leave vaultMode at dev'],
+    ["VaultServer: unknown mode", (c) => new c.VaultServer("v", { mode: "prod" as never }), 'VaultServer v: mode = "prod": unknown mode; expected one of dev, server'],
+    ["VaultServer: threshold over shares", (c) => new c.VaultServer("v", { mode: "server", unsealShares: 2, unsealThreshold: 3 }),
+        "VaultServer v: unsealThreshold = 3: the threshold cannot exceed the number of key shares (2)"],
+    ["VaultServer: a token in dev mode", (c) => new c.VaultServer("v", { token: "t" }), 'VaultServer v: token = "[secret]": applies to server mode only; a dev server\'s provider uses its own root token'],
+    ["composite: zero key shares", (c) => new c.VaultPostgres("x", { vault: { mode: "server", unsealShares: 0 }, roles: [] }), "VaultPostgres x: vault.unsealShares = 0: must be a whole number from 1 to 255"],
+    ["SecretsEngine: password version 0", (c) => new c.DatabaseSecretsEngine("e", { database: "app", host: "h", port: 5432, adminUsername: "u", adminPassword: "p", allowedRoles: ["r"], rotateRootCredentials: true, rootPasswordVersion: 0 }),
+        "DatabaseSecretsEngine e: rootPasswordVersion = 0: must be a whole number from 1 to 9007199254740991"],
     // Component args.
     ["composite: mount path with a leading slash", (c) => new c.VaultPostgres("x", { mountPath: "/database", roles: [] }),
         "VaultPostgres x: mountPath = \"/database\": a mount path is one or more '/'-separated segments of lowercase letters, digits, '_' and '-'"],

@@ -139,3 +139,23 @@ describe("connection layouts", () => {
         });
     });
 });
+
+describe("the connection layout with root rotation", () => {
+    it("is single when the stack rotates and no layout is given, and a split layout is refused", async () => {
+        const { checkConnectionLayout, readStackConfig } = await import("../../components/validate");
+        expect(checkConnectionLayout("w", undefined, true)).toBe("single");
+        expect(checkConnectionLayout("w", undefined, false)).toBe("per-role");
+        const roles = JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }]);
+        expect(readStackConfig({ roles, connections: "" }).connections).toBeUndefined();
+        const { installMocks } = await import("../helpers/pulumi-mocks");
+        await installMocks("rotate");
+        const { DatabaseSecretsEngine } = await import("../../components");
+        expect(
+            () =>
+                new DatabaseSecretsEngine("e", {
+                    database: "app", host: "h", port: 5432, adminUsername: "a", adminPassword: "p",
+                    allowedRoles: ["r1", "r2"], connections: "per-role", rotateRootCredentials: true,
+                }),
+        ).toThrow('DatabaseSecretsEngine e: connections = "per-role": rotateRootCredentials needs connections = "single": every connection config logs in as the one Vault admin');
+    });
+});

@@ -87,7 +87,8 @@ describe("Pulumi.yaml", () => {
         expect(project.config.mountPath.default).toBe(DEFAULTS.mountPath);
         expect(project.config.approlePath.default).toBe(DEFAULTS.approlePath);
         expect(project.config.maxOpenConnections.default).toBe(DEFAULTS.maxOpenConnections);
-        expect(project.config.connections.default).toBe(DEFAULTS.connections);
+        // Empty: per-role, or single when the stack rotates the Vault admin's password (checkConnectionLayout).
+        expect(project.config.connections.default).toBe("");
         expect(project.config.postgresHostPort.type).toBe("integer");
         expect(project.config.postgresPort.default).toBe(5432);
         expect(project.config.postgresSuperuser.default).toBe("postgres");

@@ -275,9 +275,10 @@ describe("readStackConfig", () => {
         expect(readStackConfig(loadStackConfig())).toStrictEqual({
             flavor: "vault",
             postgres: { image: undefined, hostPort: 15432, hostAddress: undefined, dataPath: undefined },
-            vault: { image: undefined, hostPort: 18200, hostAddress: undefined },
+            vault: { image: undefined, hostPort: 18200, hostAddress: undefined, mode: "dev", unsealShares: 5, unsealThreshold: 3, storage: "raft", token: undefined },
             existingPostgres: undefined,
             existingVault: undefined,
+            rotateRootCredentials: undefined,
             database: "app",
             mountPath: "database",
             approlePath: undefined,
@@ -310,6 +311,11 @@ describe("readStackConfig", () => {
                 approlePath: "apps",
                 maxOpenConnections: "8",
                 connections: "per-access",
+                vaultMode: "server",
+                vaultUnsealShares: "7",
+                vaultUnsealThreshold: "4",
+                vaultStorage: "file",
+                rotateRootCredentials: "true",
                 roles: ROLES,
                 apps: JSON.stringify([{ name: "web", roles: ["reader"] }]),
                 unused: undefined,
@@ -317,9 +323,10 @@ describe("readStackConfig", () => {
         ).toStrictEqual({
             flavor: "openbao",
             postgres: { image: "postgres:17", hostPort: 25432, hostAddress: "0.0.0.0", dataPath: undefined },
-            vault: { image: "openbao/openbao:2.3", hostPort: 28200, hostAddress: "0.0.0.0" },
+            vault: { image: "openbao/openbao:2.3", hostPort: 28200, hostAddress: "0.0.0.0", mode: "server", unsealShares: 7, unsealThreshold: 4, storage: "file", token: undefined },
             existingPostgres: undefined,
             existingVault: undefined,
+            rotateRootCredentials: true,
             database: "shop",
             mountPath: "team/db",
             approlePath: "apps",
@@ -333,7 +340,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps`,
         );
     });
 

@@ -1,0 +1,171 @@
+/**
+ * Initialising and unsealing a server-mode Vault (or OpenBao) during `pulumi up`, before the Vault provider or any
+ * Vault resource touches it.
+ *
+ * The HTTP steps are plain exported functions (the live suite calls them directly). `VaultUnseal` is a dynamic
+ * resource whose provider calls them: its diff reads `sys/seal-status` and reports a change only while the server
+ * is uninitialised or sealed; create and update initialise once and unseal. Its outputs (root token and unseal
+ * keys, secrets) configure the Vault provider, so every Vault resource waits for the unseal.
+ *
+ * Pulumi serializes a dynamic provider's functions into the state and runs them in a separate process: they may use
+ * only globals (`fetch`) and functions of this file, never module state (Pulumi docs, "Dynamic Resource Providers",
+ * serialization). Same-file calls compile to direct references, which the serializer copies along.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** `GET sys/seal-status`, which needs no token. */
+export interface SealStatus {
+    initialized: boolean;
+    sealed: boolean;
+    /** Threshold and shares; 0 before initialisation. */
+    t: number;
+    n: number;
+    progress: number;
+}
+
+/** What `sys/init` returns: the only time the root token and the key shares are ever shown. */
+export interface InitResult {
+    rootToken: string;
+    keys: string[];
+}
+
+async function callVault<T>(address: string, method: string, apiPath: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${address}/v1/${apiPath}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+        // The body of sys/init and sys/unseal answers holds no secret on failure, only Vault's errors.
+        throw new Error(`${method} ${address}/v1/${apiPath} answered ${response.status}: ${text.slice(0, 300)}`);
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+}
+
+export async function sealStatus(address: string): Promise<SealStatus> {
+    return callVault<SealStatus>(address, "GET", "sys/seal-status");
+}
+
+/** Waits until the server answers `sys/seal-status` (its container may be healthy a moment before it listens). */
+export async function waitForServer(address: string, timeoutMs = 60_000): Promise<SealStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            return await sealStatus(address);
+        } catch (error) {
+            if (Date.now() > deadline) throw new Error(`Vault at ${address} did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
+            await new Promise((resolveTimer) => setTimeout(resolveTimer, 500));
+        }
+    }
+}
+
+/** `PUT sys/init` with Shamir shares: once per server, ever. */
+export async function initialize(address: string, shares: number, threshold: number): Promise<InitResult> {
+    const result = await callVault<{ root_token: string; keys: string[] }>(address, "PUT", "sys/init", { secret_shares: shares, secret_threshold: threshold });
+    return { rootToken: result.root_token, keys: result.keys };
+}
+
+/**
+ * Submits key shares until the server is unsealed, then waits until it serves requests: a raft node elects itself
+ * leader a few seconds after unsealing and answers 503 until then. Already unsealed: returns at once.
+ */
+export async function unseal(address: string, keys: readonly string[], timeoutMs = 60_000): Promise<SealStatus> {
+    let status = await sealStatus(address);
+    for (const key of keys) {
+        if (!status.sealed) break;
+        status = await callVault<SealStatus>(address, "PUT", "sys/unseal", { key });
+    }
+    if (status.sealed) {
+        throw new Error(`Vault at ${address} is still sealed after ${keys.length} key shares (threshold ${status.t}): the stored keys are not this server's (rekeyed?); unseal it by hand`);
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const response = await fetch(`${address}/v1/sys/health`);
+        await response.arrayBuffer();
+        if (response.status === 200) return status;
+        if (Date.now() > deadline) throw new Error(`Vault at ${address} is unsealed but not active after ${timeoutMs} ms (sys/health ${response.status})`);
+        await new Promise((resolveTimer) => setTimeout(resolveTimer, 250));
+    }
+}
+
+/** Inputs of the unseal resource. */
+export interface UnsealInputs {
+    /** API address as the Pulumi process reaches it. */
+    address: string;
+    /** Key shares and threshold; used only when the server is initialised. */
+    shares: number;
+    threshold: number;
+}
+
+/** Its state: the inputs plus what initialisation returned. */
+export interface UnsealState extends UnsealInputs {
+    rootToken: string;
+    unsealKeys: string[];
+}
+
+/**
+ * What the unseal resource's create (`known` undefined) and update (`known` from state) run: initialises an
+ * uninitialised server, then unseals it.
+ */
+export async function initializeAndUnseal(inputs: UnsealInputs, known: InitResult | undefined): Promise<UnsealState> {
+    const status = await waitForServer(inputs.address);
+    let init = known;
+    if (!status.initialized) {
+        init = await initialize(inputs.address, inputs.shares, inputs.threshold);
+    } else if (init === undefined) {
+        throw new Error(
+            `Vault at ${inputs.address} is already initialised and this stack holds no unseal keys for it; ` +
+                "unseal it by hand and pass a token with vaultToken, or start from an empty data volume",
+        );
+    }
+    await unseal(inputs.address, init.keys);
+    return { address: inputs.address, shares: inputs.shares, threshold: inputs.threshold, rootToken: init.rootToken, unsealKeys: init.keys };
+}
+
+/** The unseal resource's diff: a change while the server is uninitialised or sealed, and only then. */
+export async function needsUnseal(address: string): Promise<boolean> {
+    // A server that does not answer (its container is being replaced) is checked again by update.
+    const status = await sealStatus(address).catch(() => undefined);
+    return status === undefined || !status.initialized || status.sealed;
+}
+
+const unsealProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: UnsealInputs) {
+        return { id: "unseal", outs: await initializeAndUnseal(inputs, undefined) };
+    },
+    async diff(_id: string, olds: UnsealState, news: UnsealInputs) {
+        return { changes: olds.address !== news.address || (await needsUnseal(news.address)) };
+    },
+    async update(_id: string, olds: UnsealState, news: UnsealInputs) {
+        // An uninitialised server here has lost its data volume: it is initialised anew with the new settings.
+        return { outs: await initializeAndUnseal(news, { rootToken: olds.rootToken, keys: olds.unsealKeys }) };
+    },
+    // Nothing to delete: the server, and with it its keys, goes with its data volume.
+    async delete() {
+        return;
+    },
+};
+
+export interface VaultUnsealArgs {
+    address: pulumi.Input<string>;
+    shares: pulumi.Input<number>;
+    threshold: pulumi.Input<number>;
+}
+
+/** The unseal step of a server-mode Vault; its `rootToken` and `unsealKeys` are secrets. */
+export class VaultUnseal extends pulumi.dynamic.Resource {
+    public readonly rootToken!: pulumi.Output<string>;
+    public readonly unsealKeys!: pulumi.Output<string[]>;
+
+    constructor(name: string, args: VaultUnsealArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            unsealProvider,
+            name,
+            { ...args, rootToken: undefined, unsealKeys: undefined },
+            { ...opts, additionalSecretOutputs: ["rootToken", "unsealKeys"] },
+            "vault-pg",
+            "VaultUnseal",
+        );
+    }
+}

@@ -1,0 +1,78 @@
+/**
+ * The deployer policy (a stack output) is enough to apply every Vault resource of the dev stack, rotate-root
+ * included, and to read each back as the provider does; and it is not more: no credentials, no sys/raw, no policy
+ * or mount outside the stack's names.
+ */
+import { loadStackConfig, RecordedResource } from "../helpers/pulumi-mocks";
+import { loginApp, readCreds } from "../helpers/app-client";
+import { describeLive, PostgresServer, startPostgres, startVault, stopAll, vaultRequest, VaultServer } from "./harness";
+import { applyServerStack, ProgramOutputs, recordProgram } from "./server-applier";
+
+describeLive("deployer policy", () => {
+    let postgres: PostgresServer;
+    let vault: VaultServer;
+    let resources: RecordedResource[];
+    let outputs: ProgramOutputs;
+    /** A child of the deployer token, as the Vault provider makes for its own calls. */
+    let providerToken: string;
+
+    const as = <T = Record<string, unknown>>(token: string, method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> =>
+        vaultRequest<T>(vault.address, token, method, apiPath, body);
+    const status = (request: Promise<unknown>): Promise<number> => request.then(() => 200, (error: { status?: number }) => error.status ?? -1);
+
+    beforeAll(async () => {
+        ({ resources, outputs } = await recordProgram({ ...loadStackConfig(), rotateRootCredentials: "true" }));
+        [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
+        await as(vault.rootToken, "PUT", "sys/policies/acl/vault-pg-deployer", { policy: outputs.deployerPolicy });
+        const deployer = await as<{ auth: { client_token: string } }>(vault.rootToken, "POST", "auth/token/create", {
+            policies: ["vault-pg-deployer"],
+            no_default_policy: true,
+            ttl: "1h",
+        });
+        const child = await as<{ auth: { client_token: string } }>(deployer.auth.client_token, "POST", "auth/token/create", { ttl: "30m" });
+        providerToken = child.auth.client_token;
+    });
+    afterAll(() => stopAll());
+
+    it("applies every Vault resource of the stack and reads each back", async () => {
+        await as(providerToken, "GET", "auth/token/lookup-self");
+        await applyServerStack(resources, { postgres, vault: { address: vault.address, rootToken: providerToken } });
+        const reads = [
+            "sys/mounts/database",
+            "sys/mounts/database/tune",
+            "database/config/app",
+            ...Object.keys(outputs.credsPaths).map((role) => `database/roles/${role}`),
+            ...Object.values(outputs.apps).map((app) => `sys/policies/acl/${app.policyName}`),
+            "sys/auth/approle",
+            "sys/mounts/auth/approle/tune",
+            ...Object.keys(outputs.apps).flatMap((app) => [`auth/approle/role/${app}`, `auth/approle/role/${app}/role-id`]),
+        ];
+        // One after another, as the provider reads one resource at a time.
+        const answers: [string, string][] = [];
+        for (const apiPath of reads) answers.push([apiPath, await as(providerToken, "GET", apiPath).then(() => "read", (error: Error) => error.message)]);
+        expect(answers).toEqual(reads.map((apiPath) => [apiPath, "read"]));
+
+        // What it applied works: an app logs in and gets credentials.
+        const token = await loginApp(vault.address, vault.rootToken, outputs.apps.web.loginPath, "web");
+        const creds = await readCreds(vault.address, token, outputs.credsPaths.readonly);
+        await vaultRequest(vault.address, token, "PUT", `sys/leases/revoke/${creds.leaseId}`);
+    });
+
+    it("cannot read credentials, sys/raw, or write a policy, mount or auth method outside its names (403 each)", async () => {
+        const denied = [
+            ["GET", outputs.credsPaths.readonly],
+            ["GET", outputs.credsPaths.owner],
+            ["GET", "sys/raw/core/keyring"],
+            ["PUT", "sys/policies/acl/not-the-stacks", { policy: 'path "secret/*" { capabilities = ["read"] }' }],
+            ["PUT", "sys/policies/acl/root", { policy: 'path "*" { capabilities = ["sudo"] }' }],
+            ["POST", "sys/mounts/not-the-stacks", { type: "kv" }],
+            ["POST", "sys/auth/not-the-stacks", { type: "approle" }],
+            ["POST", "auth/approle/role/not-the-stacks", { token_policies: ["vault-pg-deployer"] }],
+            ["POST", "auth/approle/role/web/secret-id", {}],
+        ] as const;
+        const answers = await Promise.all(
+            denied.map(async ([method, apiPath, body]) => [method, apiPath, await status(as(providerToken, method, apiPath, body as Record<string, unknown> | undefined))]),
+        );
+        expect(answers).toEqual(denied.map(([method, apiPath]) => [method, apiPath, 403]));
+    });
+});

@@ -1,0 +1,157 @@
+/**
+ * What the server-mode stack adds to test/live/applier.ts's mapping, and the one update the rotation test needs:
+ *
+ *   vault:index/audit:Audit               {type, path, description, options: {file_path}}
+ *                                          -> PUT sys/audit/<path> {type, description, options}; file_path is the
+ *                                             container's, rewritten to the local server's (the only rewrite here)
+ *   vault:database/secretBackendConnection:SecretBackendConnection with postgresql.passwordWo/passwordWoVersion
+ *                                          -> POST <backend>/config/<name>, with `password` only on create or when
+ *                                             passwordWoVersion changed (terraform-provider-vault
+ *                                             vault/resource_database_secret_backend_connection.go,
+ *                                             setDatabaseConnectionDataWithUserPass)
+ *   vault:generic/endpoint:Endpoint        {path, dataJson, disableRead, disableDelete} -> POST <path> <dataJson>
+ *   pulumi-nodejs:dynamic/vault-pg:VaultUnseal
+ *                                          not applied here: tests run its create/update (initializeAndUnseal)
+ *
+ * Everything else goes through applyResources unchanged.
+ */
+import * as vm from "vm";
+import { AppLogin, UnsealInputs, UnsealState } from "../../components";
+import { plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
+import { applyResources } from "./applier";
+import { PostgresServer, vaultRequest } from "./harness";
+
+export const SERVER_TYPES = {
+    audit: "vault:index/audit:Audit",
+    endpoint: "vault:generic/endpoint:Endpoint",
+    unseal: "pulumi-nodejs:dynamic/vault-pg:VaultUnseal",
+} as const;
+
+export interface ServerTargets {
+    postgres: PostgresServer;
+    vault: { address: string; rootToken: string };
+    /** Where the local server's audit device writes. */
+    auditLogPath?: string;
+}
+
+interface ConnectionInputs {
+    backend: string;
+    name: string;
+    pluginName: string;
+    allowedRoles: string[];
+    verifyConnection: boolean;
+    postgresql: {
+        connectionUrl: string;
+        username: string;
+        password?: string;
+        passwordWo?: string;
+        passwordWoVersion?: number;
+        maxOpenConnections: number;
+        usernameTemplate: string;
+        passwordAuthentication: string;
+    };
+}
+
+const ofType = (resources: RecordedResource[], type: string): RecordedResource[] => resources.filter((resource) => resource.type === type);
+
+/**
+ * Writes a connection as the provider does. `previous` is the connection's inputs at the last apply (an update):
+ * then the password is sent only if the write-only version changed.
+ */
+export async function writeConnection(targets: ServerTargets, connection: ConnectionInputs, previous?: ConnectionInputs): Promise<void> {
+    const postgresql = connection.postgresql;
+    const sendPassword = previous === undefined || postgresql.password !== previous.postgresql.password || postgresql.passwordWoVersion !== previous.postgresql.passwordWoVersion;
+    const password = postgresql.password ?? postgresql.passwordWo;
+    await vaultRequest(targets.vault.address, targets.vault.rootToken, "POST", `${connection.backend}/config/${connection.name}`, {
+        plugin_name: connection.pluginName,
+        allowed_roles: connection.allowedRoles,
+        verify_connection: connection.verifyConnection,
+        // The container name on the Docker network becomes the local server's address.
+        connection_url: postgresql.connectionUrl.replace(/@[^/]+\//, `@${targets.postgres.host}:${targets.postgres.port}/`),
+        username: postgresql.username,
+        ...(sendPassword ? { password } : {}),
+        max_open_connections: postgresql.maxOpenConnections,
+        username_template: postgresql.usernameTemplate,
+        password_authentication: postgresql.passwordAuthentication,
+    });
+}
+
+export function connectionInputs(resources: RecordedResource[]): ConnectionInputs {
+    const [connection] = ofType(resources, TYPES.connection);
+    if (!connection) throw new Error("server applier: the program declares no connection");
+    return plain<ConnectionInputs>(connection.inputs);
+}
+
+/** Applies every resource of a server-mode program (the unseal step excepted) in Pulumi's create order. */
+export async function applyServerStack(resources: RecordedResource[], targets: ServerTargets): Promise<void> {
+    const containers = ofType(resources, TYPES.container);
+    const special = new Set<string>([SERVER_TYPES.audit, SERVER_TYPES.endpoint, SERVER_TYPES.unseal, TYPES.connection]);
+    const rest = resources.filter((resource) => !special.has(resource.type));
+    const beforeConnection = rest.filter((resource) => !resource.type.startsWith("vault:") || resource.type === TYPES.mount);
+    const afterConnection = rest.filter((resource) => resource.type.startsWith("vault:") && resource.type !== TYPES.mount);
+    const root = <T>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> =>
+        vaultRequest<T>(targets.vault.address, targets.vault.rootToken, method, apiPath, body);
+
+    for (const audit of ofType(resources, SERVER_TYPES.audit)) {
+        const inputs = plain<{ type: string; path: string; description?: string; options: Record<string, string> }>(audit.inputs);
+        if (!targets.auditLogPath) throw new Error("server applier: an audit device needs auditLogPath");
+        await root("PUT", `sys/audit/${inputs.path}`, { type: inputs.type, description: inputs.description, options: { ...inputs.options, file_path: targets.auditLogPath } });
+    }
+    await applyResources([...containers, ...beforeConnection], targets);
+    await writeConnection(targets, connectionInputs(resources));
+    for (const endpoint of ofType(resources, SERVER_TYPES.endpoint)) {
+        const inputs = plain<{ path: string; dataJson: string; disableRead?: boolean; disableDelete?: boolean }>(endpoint.inputs);
+        await root("POST", inputs.path, JSON.parse(inputs.dataJson) as Record<string, unknown>);
+    }
+    await applyResources([...containers, ...afterConnection], targets);
+}
+
+/** The program's outputs a live test uses. */
+export interface ProgramOutputs {
+    database: string;
+    credsPaths: Record<string, string>;
+    apps: Record<string, AppLogin>;
+    deployerPolicy: string;
+    vaultAdminPassword: string;
+}
+
+/**
+ * Runs index.ts under mocks with a config, in a fresh module registry so that a test file can record the program
+ * more than once (before and after a config change).
+ */
+export async function recordProgram(config: Record<string, string>): Promise<{ resources: RecordedResource[]; outputs: ProgramOutputs }> {
+    jest.resetModules();
+    const mocks = await import("../helpers/pulumi-mocks");
+    const recorder = await mocks.installMocks("dev", config);
+    const program = await import("../../index");
+    const [database, credsPaths, apps, deployerPolicy, vaultAdminPassword] = await Promise.all([
+        mocks.resolve(program.database),
+        mocks.resolve(program.credsPaths),
+        mocks.resolve(program.apps),
+        mocks.resolve(program.deployerPolicy),
+        mocks.resolve(program.vaultAdminPassword),
+    ]);
+    const resources = await recorder.settle();
+    return { resources, outputs: { database, credsPaths, apps, deployerPolicy, vaultAdminPassword } };
+}
+
+/** The unseal resource's provider as Pulumi runs it: create, diff and update, from the serialized text. */
+export interface UnsealProvider {
+    create(inputs: UnsealInputs): Promise<{ id: string; outs: UnsealState }>;
+    diff(id: string, olds: UnsealState, news: UnsealInputs): Promise<{ changes: boolean }>;
+    update(id: string, olds: UnsealState, news: UnsealInputs): Promise<{ outs: UnsealState }>;
+}
+
+/**
+ * Loads the provider text the program recorded in the unseal resource's `__provider` input, the way Pulumi's
+ * dynamic provider host does (a CommonJS module whose `handler()` returns the provider): only what the text itself
+ * carries, plus Node's globals, is available to it.
+ */
+export function serializedUnsealProvider(unseal: RecordedResource): UnsealProvider {
+    const text = plain<{ __provider: string }>(unseal.inputs).__provider;
+    const module = { exports: {} as { handler?: () => UnsealProvider } };
+    const wrapper = vm.runInThisContext(`(function (exports, module, require) {\n${text}\n})`) as (exports: object, module: object, require: NodeRequire) => void;
+    wrapper(module.exports, module, require);
+    if (!module.exports.handler) throw new Error("the serialized provider has no handler");
+    return module.exports.handler();
+}

@@ -1,0 +1,131 @@
+/**
+ * A real non-dev Vault-API server for the live suite: `vault|bao server -config=<file>` with raft storage in a temp
+ * dir, on free 127.0.0.1 ports, uninitialised and sealed as a fresh server is. The config file is the one the stack
+ * uploads into its container, rendered by the same pure function (components/server-config.ts); `localServerConfig`
+ * below is the one place that swaps the container's addresses and paths for the local process's.
+ *
+ * Raft, not file: OpenBao 2.7 answers "unknown storage type file", and raft is the stack's default for both flavors.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Flavor, serverConfigHcl } from "../../components";
+import { findVaultBinary, freePort, INSTALL_VAULT, register, Running, supervise, Supervised, unregister, waitForExit, waitUntilReady } from "./harness";
+
+export interface SealedVaultServer {
+    /** http://127.0.0.1:PORT */
+    address: string;
+    flavor: Flavor;
+    binary: string;
+    /** The rendered config file the process runs with. */
+    configFile: string;
+    /** Where the audit device writes (the container's path, rewritten by localServerConfig and the applier). */
+    auditLogPath: string;
+    logFile: string;
+    /** SIGKILL, as a crash or a pulled plug would: no seal, no flush. */
+    kill(): Promise<void>;
+    /** Starts the process again on the same config and data: sealed. */
+    start(): Promise<void>;
+    /** Stops it and removes every file. */
+    stop(): Promise<void>;
+}
+
+/** The flavor of the local server binary: the program is recorded with it, so its resources match the server. */
+export function localFlavor(): Flavor {
+    const binary = findVaultBinary();
+    if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
+    return path.basename(binary) === "bao" ? "openbao" : "vault";
+}
+
+/** The container's config with the local process's listener addresses and paths (the only rewrite). */
+export function localServerConfig(flavor: Flavor, port: number, clusterPort: number, dataDir: string, auditLogPath: string): string {
+    return serverConfigHcl({
+        flavor,
+        storage: "raft",
+        listenAddress: `127.0.0.1:${port}`,
+        clusterListenAddress: `127.0.0.1:${clusterPort}`,
+        storagePath: dataDir,
+        apiAddr: `http://127.0.0.1:${port}`,
+        clusterAddr: `http://127.0.0.1:${clusterPort}`,
+        nodeId: "vault-pg-live",
+        auditLogPath,
+    });
+}
+
+export async function startSealedVault(): Promise<SealedVaultServer> {
+    const binary = findVaultBinary();
+    if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
+    const flavor = localFlavor();
+    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-sealed-"));
+    const dataDir = path.join(baseDir, "data");
+    fs.mkdirSync(dataDir);
+    const logFile = path.join(baseDir, "server.log");
+    const configFile = path.join(baseDir, "server.hcl");
+    const [port, clusterPort] = [await freePort(), await freePort()];
+    const address = `http://127.0.0.1:${port}`;
+    const auditLogPath = path.join(baseDir, "audit.log");
+    fs.writeFileSync(configFile, localServerConfig(flavor, port, clusterPort, dataDir, auditLogPath));
+
+    // As in harness.ts: no VAULT_*/BAO_* settings of the developer's, and a HOME of our own.
+    const env: NodeJS.ProcessEnv = { HOME: baseDir };
+    for (const [name, value] of Object.entries(process.env)) {
+        if (!/^(VAULT|BAO)_/.test(name) && name !== "HOME") env[name] = value;
+    }
+    let server: Supervised | undefined;
+    const launch = async (): Promise<void> => {
+        const log = fs.openSync(logFile, "a");
+        server = supervise(spawn(binary, ["server", `-config=${configFile}`], { env, stdio: ["ignore", log, log] }));
+        fs.closeSync(log);
+        const running = server;
+        // seal-status answers (200) as soon as the listener is up, sealed or not.
+        await waitUntilReady(`${path.basename(binary)} server on ${address}`, running, logFile, 20_000, async () => {
+            const response = await fetch(`${address}/v1/sys/seal-status`);
+            await response.arrayBuffer();
+            return response.status === 200;
+        });
+    };
+    const killNow = async (): Promise<void> => {
+        const current = server;
+        if (!current?.isRunning()) return;
+        current.child.kill("SIGKILL");
+        if (!(await waitForExit(current, 10_000))) throw new Error(`${binary} on ${address} survived SIGKILL`);
+    };
+
+    const cleanup: Running = {
+        killNow() {
+            unregister(cleanup);
+            if (server?.isRunning()) server.child.kill("SIGKILL");
+            fs.rmSync(baseDir, { recursive: true, force: true });
+        },
+        async dispose() {
+            unregister(cleanup);
+            try {
+                await killNow();
+            } finally {
+                fs.rmSync(baseDir, { recursive: true, force: true });
+            }
+        },
+    };
+    register(cleanup);
+    try {
+        await launch();
+    } catch (error) {
+        await cleanup.dispose().catch(() => undefined);
+        throw error;
+    }
+    return {
+        address,
+        flavor,
+        binary,
+        configFile,
+        auditLogPath,
+        logFile,
+        kill: killNow,
+        async start() {
+            if (server?.isRunning()) throw new Error(`${binary} on ${address} is already running`);
+            await launch();
+        },
+        stop: () => cleanup.dispose(),
+    };
+}
