@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm run up [-- <pulumi up flags>]`: checks what the dev stack needs, then runs `pulumi up --refresh` on the stack
 # `dev` with the local file backend. The refresh finds what a restarted dev server lost, so this one `up` restores it.
+# In server mode nothing is lost on a restart, and a refresh would read a sealed server before the program's unseal
+# step runs: there it is a plain `pulumi up`, whose unseal step goes first.
 set -u
 cd "$(dirname "$0")/.."
 stack=dev
@@ -23,7 +25,10 @@ if ! { uses_existing postgresHost && uses_existing vaultAddress; }; then
 fi
 [ "$missing" = 0 ] || exit 2
 
+refresh=--refresh
+grep -Eq "^[[:space:]]*vault-pg:vaultMode:[[:space:]]*[\"']?server" "Pulumi.$stack.yaml" 2>/dev/null && refresh=
+
 mkdir -p .pulumi-state
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-vault-pg-dev}"
 pulumi stack select "$stack" --create >/dev/null || exit $?
-exec pulumi up --refresh --stack "$stack" "$@"
+exec pulumi up $refresh --stack "$stack" "$@"

@@ -56,6 +56,11 @@ describe("npm run up", () => {
         expect(run.pulumiCalls).toEqual(["mine|stack select dev --create", "mine|up --refresh --stack dev"]);
     });
 
+    it("runs a plain up in server mode, whose unseal step must come before anything reads the server", () => {
+        const run = runUp({ pulumi: true, docker: "up", stackConfig: "config:\n  vault-pg:vaultMode: server\n" });
+        expect(run.pulumiCalls).toEqual(["vault-pg-dev|stack select dev --create", "vault-pg-dev|up --stack dev"]);
+    });
+
     it("needs no Docker when the stack points at an existing PostgreSQL and Vault", () => {
         const stackConfig = "config:\n  vault-pg:postgresHost: db.internal\n  vault-pg:vaultAddress: https://vault.internal:8200\n";
         expect(runUp({ pulumi: true, docker: "none", stackConfig })).toMatchObject({ code: 0, stderr: [] });
