@@ -181,3 +181,56 @@ export function renderAgentConfig(spec: AgentConfigSpec): string {
     ].join("\n");
     return [...header, jsonFile, envFile].join("\n\n") + "\n";
 }
+
+/** The stack outputs the agent config is made from (`pulumi stack output --json`). */
+export interface AgentStackOutputs {
+    vaultAddress: string;
+    /** `host:port` */
+    postgresAddress: string;
+    database: string;
+    credsPaths: Record<string, string>;
+    apps: Record<string, { loginPath: string }>;
+    /** App → its agent config and the roles it may render. */
+    agents: Record<string, { roles: string[]; config?: string }>;
+}
+
+/** Where the agent's files live for one app: role id, secret id, pid file and the rendered files, all in `dir`. */
+export interface AgentLayout {
+    dir: string;
+    /** Which of the app's roles to render; default its first. */
+    role?: string;
+    /** Run the app under the agent instead of signalling it. */
+    exec?: string[];
+    tokenSinkFile?: string;
+}
+
+/** Default folder of an app's agent files: a tmpfs on most Linux hosts, so rendered passwords never reach a disk. */
+export function defaultAgentDir(app: string): string {
+    return `/run/vault-pg/${app}`;
+}
+
+/** The agent config for one app of a stack, from the stack's outputs. Throws with the choices when a name is unknown. */
+export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, app: string, roles: readonly string[], layout: AgentLayout): string {
+    const login = outputs.apps[app];
+    if (!login) throw new Error(`unknown app "${app}"; the stack has ${Object.keys(outputs.apps).join(", ") || "no apps"}`);
+    const role = layout.role ?? roles[0];
+    const credsPath = outputs.credsPaths[role];
+    if (!credsPath || !roles.includes(role)) throw new Error(`app "${app}" has no role "${role}"; its roles are ${roles.join(", ")}`);
+    const portSeparator = outputs.postgresAddress.lastIndexOf(":");
+    const dir = layout.dir.replace(/\/+$/, "");
+    return renderAgentConfig({
+        vaultAddress: outputs.vaultAddress,
+        loginPath: login.loginPath,
+        roleIdFile: `${dir}/role-id`,
+        secretIdFile: `${dir}/secret-id`,
+        tokenSinkFile: layout.tokenSinkFile,
+        credsPath,
+        postgres: {
+            host: outputs.postgresAddress.slice(0, portSeparator),
+            port: Number(outputs.postgresAddress.slice(portSeparator + 1)),
+            database: outputs.database,
+        },
+        outputDir: dir,
+        reload: layout.exec ? { exec: layout.exec } : { signalPidFile: `${dir}/app.pid` },
+    });
+}

@@ -10,3 +10,5 @@ export * from "./sql";
 export * from "./validate";
 export * from "./vault-postgres";
 export * from "./vault-server";
+export * from "./static-role";
+export * from "./agent-config";

@@ -154,3 +154,11 @@ export function dropExpiredUserStatements(username: string, ownerGroup: string):
 export function connectionUrlTemplate(host: string, port: number, database: string): string {
     return `postgresql://{{username}}:{{password}}@${host}:${port}/${encodeURIComponent(database)}?sslmode=disable`;
 }
+
+/**
+ * Rotation statements of a static role: only a new password for the fixed user Vault names. The Vault admin runs them
+ * with CREATEROLE and, on PostgreSQL 16 and later, ADMIN OPTION on that user (required to alter another role).
+ */
+export function staticRotationStatements(): string[] {
+    return [`ALTER ROLE ${DYNAMIC_USER} WITH PASSWORD '{{password}}'`];
+}

@@ -4,7 +4,9 @@ import { AppAccess } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
 import { DatabaseRole } from "./database-role";
 import { PostgresServer } from "./postgres-server";
+import { agentConfigForApp, defaultAgentDir } from "./agent-config";
 import { DatabaseSecretsEngine } from "./secrets-engine";
+import { StaticRole } from "./static-role";
 import { GroupRoleNames } from "./sql";
 import {
     AppSpec,
@@ -19,6 +21,8 @@ import {
     Flavor,
     resolveApps,
     resolveRoles,
+    resolveStaticRoles,
+    StaticRoleSpec,
 } from "./validate";
 import { VaultServer } from "./vault-server";
 
@@ -50,6 +54,8 @@ export interface VaultPostgresArgs {
     roles: DatabaseRoleSpec[];
     /** Applications and the roles each may use. */
     apps?: AppSpec[];
+    /** Login users with fixed names whose passwords Vault rotates (see StaticRole). */
+    staticRoles?: StaticRoleSpec[];
 }
 
 /** What one application needs to log in. */
@@ -74,6 +80,10 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly credsPaths: pulumi.Output<Record<string, string>>;
     /** App name → policy name, AppRole role id and login path. */
     public readonly apps: pulumi.Output<Record<string, AppLogin>>;
+    /** Static role name → `<mount>/static-creds/<name>`. */
+    public readonly staticCredsPaths: pulumi.Output<Record<string, string>>;
+    /** App name → its dynamic roles and a Vault Agent config for the first (files under /run/vault-pg/<app>). */
+    public readonly agents: pulumi.Output<Record<string, { roles: string[]; config: string }>>;
 
     constructor(name: string, args: VaultPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultPostgres ${name}`;
@@ -87,7 +97,8 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
         const roles = resolveRoles(where, args.roles);
-        const apps = resolveApps(where, args.apps, roles);
+        const staticRoles = resolveStaticRoles(where, args.staticRoles);
+        const apps = resolveApps(where, args.apps, roles, staticRoles);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:index:VaultPostgres", name, {}, opts);
 
@@ -117,7 +128,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 port: this.postgres.internalPort,
                 adminUsername: this.accessModel.vaultAdminUsername,
                 adminPassword: this.accessModel.vaultAdminPassword,
-                allowedRoles: roles.map((role) => role.name),
+                allowedRoles: [...roles.map((role) => role.name), ...staticRoles.map((role) => role.name)],
                 maxOpenConnections,
             },
             { ...vaultOpts, dependsOn: [this.accessModel, this.postgres] },
@@ -142,6 +153,29 @@ export class VaultPostgres extends pulumi.ComponentResource {
         });
         this.credsPaths = pulumi.all(credsPaths).apply((entries) => Object.fromEntries(entries));
 
+        const staticCredsPaths = staticRoles.map((role) => {
+            const staticRole = new StaticRole(
+                `${name}-static-${role.name}`,
+                {
+                    name: role.name,
+                    access: role.access,
+                    rotationPeriod: role.rotationPeriodSeconds,
+                    rotationSchedule: role.rotationSchedule,
+                    host: this.postgres.host,
+                    port: this.postgres.port,
+                    superuser: this.postgres.superuser,
+                    superuserPassword: this.postgres.superuserPassword,
+                    groupRoles: this.groupRoles,
+                    vaultAdminUsername: this.accessModel.vaultAdminUsername,
+                    mountPath: this.engine.mountPath,
+                    connectionName: this.engine.connectionName,
+                },
+                vaultOpts,
+            );
+            return pulumi.all([role.name, staticRole.credsPath]);
+        });
+        this.staticCredsPaths = pulumi.all(staticCredsPaths).apply((entries) => Object.fromEntries(entries));
+
         const approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, vaultOpts);
         const appLogins = apps.map((app) => {
             const access = new AppAccess(
@@ -152,6 +186,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     tokenTtl: app.tokenTtlSeconds,
                     tokenMaxTtl: app.tokenMaxTtlSeconds,
                     secretIdTtl: app.secretIdTtlSeconds,
+                    staticRoles: app.staticRoles,
                     mountPath: this.engine.mountPath,
                     approlePath: approle.path,
                 },
@@ -162,7 +197,25 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 .apply(([policyName, roleId, loginPath]): [string, AppLogin] => [app.name, { policyName, roleId, loginPath }]);
         });
         this.apps = pulumi.all(appLogins).apply((entries) => Object.fromEntries(entries));
+        this.agents = pulumi
+            .all([this.vault.address, this.postgres.host, this.postgres.port, this.accessModel.database, this.credsPaths, this.apps])
+            .apply(([vaultAddress, host, port, database, credsPathsByRole, appsByName]) => {
+                const outputs = { vaultAddress, postgresAddress: `${host}:${port}`, database, credsPaths: credsPathsByRole, apps: appsByName };
+                const withDynamicRoles = apps.filter((app) => app.roles.length > 0);
+                return Object.fromEntries(
+                    withDynamicRoles.map((app) => [
+                        app.name,
+                        { roles: app.roles, config: agentConfigForApp(outputs, app.name, app.roles, { dir: defaultAgentDir(app.name) }) },
+                    ]),
+                );
+            });
 
-        this.registerOutputs({ mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+        this.registerOutputs({
+            mountPath: this.mountPath,
+            credsPaths: this.credsPaths,
+            apps: this.apps,
+            staticCredsPaths: this.staticCredsPaths,
+            agents: this.agents,
+        });
     }
 }

@@ -8,8 +8,8 @@
  *
  *   postgresql:index/database:Database            {name}                          -> CREATE DATABASE "name"
  *   postgresql:index/role:Role                    {name, login, createRole, createDatabase, superuser, replication,
- *                                                  bypassRowLevelSecurity, inherit, password, connectionLimit}
- *                                                                                  -> CREATE ROLE "name" WITH ...
+ *                                                  bypassRowLevelSecurity, inherit, password, connectionLimit, roles}
+ *                                                                                  -> CREATE ROLE "name" WITH ... [IN ROLE roles]
  *   postgresql:index/grantRole:GrantRole          {role, grantRole, withAdminOption}
  *                                                                                  -> GRANT "grantRole" TO "role" [WITH ADMIN OPTION]
  *   postgresql:index/grant:Grant                  {database, role, schema, objectType, privileges}
@@ -35,6 +35,11 @@
  *                                                  -> POST <backend>/roles/<name> {db_name, creation_statements,
  *                                                     revocation_statements, renew_statements, rollback_statements,
  *                                                     default_ttl, max_ttl}
+ *   vault:database/secretBackendStaticRole:SecretBackendStaticRole
+ *                                                 {backend, name, dbName, username, rotationPeriod, rotationSchedule,
+ *                                                  rotationStatements}
+ *                                                  -> POST <backend>/static-roles/<name> {db_name, username,
+ *                                                     rotation_period, rotation_schedule, rotation_statements}
  *   vault:index/policy:Policy                     {name, policy}                  -> PUT sys/policies/acl/<name> {policy}
  *   vault:index/authBackend:AuthBackend           {type, path, description}       -> POST sys/auth/<path> {type, description}
  *   vault:appRole/authBackendRole:AuthBackendRole {backend, roleName, tokenPolicies, tokenNoDefaultPolicy, tokenTtl,
@@ -140,7 +145,7 @@ async function applyOne(type: string, inputs: Record<string, unknown>, targets: 
             return sql(`CREATE DATABASE ${quoteIdent(String(inputs.name))}`);
         }
         case TYPES.pgRole: {
-            expectOnly(type, inputs, ["name", "login", "createRole", "createDatabase", "superuser", "replication", "bypassRowLevelSecurity", "inherit", "password", "connectionLimit"]);
+            expectOnly(type, inputs, ["name", "login", "createRole", "createDatabase", "superuser", "replication", "bypassRowLevelSecurity", "inherit", "password", "connectionLimit", "roles"]);
             const flag = (key: string, keyword: string, fallback: boolean): string => ((inputs[key] ?? fallback) ? keyword : `NO${keyword}`);
             const options = [
                 flag("login", "LOGIN", false),
@@ -153,6 +158,8 @@ async function applyOne(type: string, inputs: Record<string, unknown>, targets: 
             ];
             if (inputs.connectionLimit !== undefined) options.push(`CONNECTION LIMIT ${Number(inputs.connectionLimit)}`);
             if (inputs.password !== undefined) options.push(`PASSWORD ${quoteLiteral(String(inputs.password))}`);
+            const memberOf = (inputs.roles as string[] | undefined) ?? [];
+            if (memberOf.length > 0) options.push(`IN ROLE ${memberOf.map(quoteIdent).join(", ")}`);
             return sql(`CREATE ROLE ${quoteIdent(String(inputs.name))} WITH ${options.join(" ")}`);
         }
         case TYPES.pgGrantRole: {
@@ -216,6 +223,16 @@ async function applyOne(type: string, inputs: Record<string, unknown>, targets: 
                 rollback_statements: inputs.rollbackStatements,
                 default_ttl: inputs.defaultTtl,
                 max_ttl: inputs.maxTtl,
+            });
+        }
+        case TYPES.staticRole: {
+            expectOnly(type, inputs, ["backend", "name", "dbName", "username", "rotationPeriod", "rotationSchedule", "rotationStatements"]);
+            return vault("POST", `${inputs.backend}/static-roles/${inputs.name}`, {
+                db_name: inputs.dbName,
+                username: inputs.username,
+                rotation_period: inputs.rotationPeriod,
+                rotation_schedule: inputs.rotationSchedule,
+                rotation_statements: inputs.rotationStatements,
             });
         }
         case TYPES.policy: {

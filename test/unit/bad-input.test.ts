@@ -15,7 +15,7 @@ const groupRoles = { readonly: "app_readonly", readwrite: "app_readwrite", owner
 const CASES: [string, (c: Components) => unknown, string][] = [
     // Stack config, as Pulumi hands it to index.ts.
     ["unknown config key", (c) => c.readStackConfig({ roles: ROLES, mountpath: "db" }),
-        'stack config (vault-pg): mountpath = "db": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps'],
+        'stack config (vault-pg): mountpath = "db": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps, staticRoles'],
     ["port not a number", (c) => c.readStackConfig({ roles: ROLES, postgresHostPort: "abc" }), 'stack config (vault-pg): postgresHostPort = "abc": must be a whole number'],
     ["port 0", (c) => c.readStackConfig({ roles: ROLES, postgresHostPort: "0" }), "stack config (vault-pg): postgresHostPort = 0: a port must be a whole number from 1 to 65535"],
     ["port 70000", (c) => c.readStackConfig({ roles: ROLES, vaultHostPort: "70000" }), "stack config (vault-pg): vaultHostPort = 70000: a port must be a whole number from 1 to 65535"],

@@ -6,7 +6,7 @@ describe("the dev stack program with an unknown config key", () => {
         const recorder = await installMocks("dev", { ...loadStackConfig(), mountpath: "team/db" });
         await expect(import("../../index")).rejects.toThrow(
             new Error(
-                'stack config (vault-pg): mountpath = "team/db": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps',
+                'stack config (vault-pg): mountpath = "team/db": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps, staticRoles',
             ),
         );
         expect(await recorder.settle()).toEqual([]);

@@ -231,12 +231,12 @@ describe("apps", () => {
         { name: "migrator", access: "owner", defaultTtlSeconds: 300, maxTtlSeconds: 86400 },
     ];
 
-    it("defaults token TTLs: 1h, max the longest role max TTL, secret id 24h", () => {
+    it("defaults token TTLs: 1h, max the longest role max TTL, a secret id that never expires", () => {
         expect(resolveApps(W, [{ name: "web", roles: ["reader", "migrator"] }], roles)).toEqual([
-            { name: "web", roles: ["reader", "migrator"], tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400, secretIdTtlSeconds: 86400 },
+            { name: "web", roles: ["reader", "migrator"], staticRoles: [], tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400, secretIdTtlSeconds: 0 },
         ]);
-        expect(resolveApps(W, [{ name: "cron", roles: ["reader"], tokenTtl: "3h", secretIdTtl: "10m" }], roles)).toEqual([
-            { name: "cron", roles: ["reader"], tokenTtlSeconds: 10800, tokenMaxTtlSeconds: 10800, secretIdTtlSeconds: 600 },
+        expect(resolveApps(W, [{ name: "cron", roles: ["reader"], tokenTtl: "3h", secretIdTtl: "7d" }], roles)).toEqual([
+            { name: "cron", roles: ["reader"], staticRoles: [], tokenTtlSeconds: 10800, tokenMaxTtlSeconds: 10800, secretIdTtlSeconds: 604800 },
         ]);
         expect(resolveApps(W, undefined, roles)).toEqual([]);
     });
@@ -323,7 +323,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresPort: "5432" }),
-            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps`,
+            `${WHERE}: postgresPort = "5432": unknown config key; known keys are flavor, postgresImage, vaultImage, postgresHostPort, vaultHostPort, hostAddress, database, mountPath, approlePath, maxOpenConnections, roles, apps, staticRoles`,
         );
     });
 
