@@ -1,6 +1,6 @@
 /**
- * The real agent (`bao agent` / `vault agent`, the same binary as the server) with the config renderAgentConfig
- * writes: it logs in with AppRole, renders an app's credentials into files, renews the lease and its own token under
+ * The real agent (`bao agent` / `vault agent`, the same binary as the server) with the config
+ * `npm run agent-config` writes (scripts/agent-config.ts, rendered by components/agent-config.ts): it logs in with AppRole, renders an app's credentials into files, renews the lease and its own token under
  * the app's policy, and signals a plain process (examples/app/env-file-app.js, not the Node pool) that reads the env
  * file again on SIGHUP. Leases here live a few seconds, so the agent fetches new credentials several times.
  *
@@ -8,11 +8,11 @@
  * of the lease duration (`calculateGrace` in api/lifetime_watcher.go, openbao/openbao), and fetches new credentials
  * at once. With 6 s leases the app has at least ~0.6 s to switch; the test measures it per rotation.
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AGENT_FILES, renderAgentConfig } from "../../components/agent-config";
+import { AGENT_FILES } from "../../components/agent-config";
 import { issueAppRoleLogin } from "../helpers/app-client";
 import { describeLive, VaultError } from "./harness";
 import { LiveStack, startLiveStack } from "./live-stack";
@@ -87,22 +87,23 @@ describeLive("Vault Agent renders rotating credentials for an app in any languag
             agentLog: path.join(dir, "agent.log"),
             appLog: path.join(dir, "app.log"),
         };
-        fs.writeFileSync(files.roleId, roleId, { mode: 0o600 });
-        fs.writeFileSync(files.secretId, secretId, { mode: 0o600 });
-        fs.writeFileSync(
-            files.config,
-            renderAgentConfig({
-                vaultAddress: stack.vault.address,
-                loginPath,
-                roleIdFile: files.roleId,
-                secretIdFile: files.secretId,
-                tokenSinkFile: files.token,
-                credsPath: stack.credsPaths[AGENT_ROLE.name],
-                postgres: { host: stack.postgres.host, port: stack.postgres.port, database: stack.database },
-                outputDir: dir,
-                reload: { signalPidFile: files.pid },
-            }),
+        // What an operator runs: `npm run agent-config -- --app <app> --out <dir>`, here fed the live stack's outputs.
+        const outputs = {
+            vaultAddress: stack.vault.address,
+            postgresAddress: `${stack.postgres.host}:${stack.postgres.port}`,
+            database: stack.database,
+            credsPaths: stack.credsPaths,
+            apps: { ...stack.apps, [AGENT_APP.name]: { ...stack.apps[AGENT_APP.name], roleId } },
+            agents: { [AGENT_APP.name]: { roles: AGENT_APP.roles } },
+        };
+        execFileSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/agent-config.ts", "--app", AGENT_APP.name, "--out", dir, "--token-sink", files.token, "--outputs", "-"],
+            { cwd: path.join(__dirname, "../.."), input: JSON.stringify(outputs), stdio: ["pipe", "pipe", "pipe"] },
         );
+        expect(fs.readFileSync(files.roleId, "utf8").trim()).toBe(roleId);
+        expect(fs.statSync(files.config).mode & 0o777).toBe(0o600);
+        fs.writeFileSync(files.secretId, secretId, { mode: 0o600 });
         const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
         const agent = startProcess(stack.vault.binary, ["agent", `-config=${files.config}`], files.agentLog, env);
         children.push(agent);
