@@ -137,50 +137,37 @@ describeLive("an application living on rotating credentials", () => {
         while (served.database.status().rotations < rotations && Date.now() - started < LOAD_LIMIT_MS) await sleep(200);
     }
 
-    async function expectNoOldUsers(users: Set<string>): Promise<void> {
-        const left = await stack.postgres.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [[...users]]);
+    /** Runs one app under load through three rotations; asserts nothing failed and no replaced user is left. */
+    async function expectCleanRotations(app: string, whileServing?: (served: Served) => Promise<void>): Promise<void> {
+        const served = await serve(app);
+        await untilRotations(served, MIN_ROTATIONS);
+        await whileServing?.(served);
+        await served.stop();
+
+        expect(served.database.status().rotations).toBeGreaterThanOrEqual(MIN_ROTATIONS);
+        expect(served.failures).toEqual([]);
+        expect(served.errors).toEqual([]);
+        expect(served.requests()).toBeGreaterThan(100);
+        expect(served.seenUsers.size).toBeGreaterThanOrEqual(MIN_ROTATIONS);
+        const left = await stack.postgres.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [[...served.seenUsers]]);
         expect(left.rows).toEqual([]);
     }
 
     it("serves every request across at least three rotations and leaves no old user behind", async () => {
-        const served = await serve(APPS.rotator.name);
-        await untilRotations(served, MIN_ROTATIONS);
-        const health = (await (await fetch(`${served.url}/healthz`)).json()) as Record<string, unknown>;
-        await served.stop();
-
-        expect(served.database.status().rotations).toBeGreaterThanOrEqual(MIN_ROTATIONS);
-        expect(served.failures).toEqual([]);
-        expect(served.requests()).toBeGreaterThan(100);
-        expect(served.errors).toEqual([]);
-        expect(served.seenUsers.size).toBeGreaterThanOrEqual(MIN_ROTATIONS);
-        expect(Object.keys(health).sort()).toEqual(["lastError", "leaseRemainingSeconds", "rotations", "status", "username"]);
-        expect(JSON.stringify(health)).not.toMatch(/password/i);
-        await expectNoOldUsers(served.seenUsers);
+        await expectCleanRotations(APPS.rotator.name, async (served) => {
+            const health = (await (await fetch(`${served.url}/healthz`)).json()) as Record<string, unknown>;
+            expect(Object.keys(health).sort()).toEqual(["lastError", "leaseRemainingSeconds", "rotations", "status", "username"]);
+            expect(JSON.stringify(health)).not.toMatch(/password/i);
+        });
     }, 90_000);
 
+    // (a) Every new login (every ~3.5 s with a 5 s token max TTL) brings a rotation; leases alone would take ~6.5 s.
     it("(a) logs in again before a token shorter-lived than its leases expires, and moves to that token's credentials", async () => {
-        const served = await serve(APPS.shortToken.name);
-        // Every new login (every ~3.5 s with a 5 s token max TTL) brings a rotation; leases alone would take ~6.5 s.
-        await untilRotations(served, MIN_ROTATIONS);
-        await served.stop();
-
-        expect(served.database.status().rotations).toBeGreaterThanOrEqual(MIN_ROTATIONS);
-        expect(served.failures).toEqual([]);
-        expect(served.errors).toEqual([]);
-        expect(served.requests()).toBeGreaterThan(100);
-        await expectNoOldUsers(served.seenUsers);
+        await expectCleanRotations(APPS.shortToken.name);
     }, 90_000);
 
     it("(b) rotates in time when token and lease run out together", async () => {
-        const served = await serve(APPS.together.name);
-        await untilRotations(served, MIN_ROTATIONS);
-        await served.stop();
-
-        expect(served.database.status().rotations).toBeGreaterThanOrEqual(MIN_ROTATIONS);
-        expect(served.failures).toEqual([]);
-        expect(served.errors).toEqual([]);
-        expect(served.requests()).toBeGreaterThan(100);
-        await expectNoOldUsers(served.seenUsers);
+        await expectCleanRotations(APPS.together.name);
     }, 90_000);
 
     it("(c) reports an expired secret id clearly and keeps serving on the credentials it holds", async () => {
