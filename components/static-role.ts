@@ -32,7 +32,8 @@ export interface StaticRoleArgs extends StaticRoleSpec {
  *   hashicorp/terraform-provider-vault): declaring each of them means refresh shows no drift.
  * The Vault admin gets ADMIN OPTION on the user: PostgreSQL 16 and later let a CREATEROLE role alter only roles it
  * has ADMIN OPTION on, and the rotation statements do nothing but set the password.
- * Pass the Vault provider in `opts.providers`; the Postgres side uses a provider of its own.
+ * Pass the Vault provider in `opts.providers` and the access model in `opts.dependsOn` (the user joins one of its
+ * groups); the Postgres side uses a provider of its own.
  */
 export class StaticRole extends pulumi.ComponentResource {
     public readonly username: pulumi.Output<string>;
@@ -70,7 +71,12 @@ export class StaticRole extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.user = new postgresql.Role(`${name}-user`, { name: spec.name, login: true, roles: [group] }, { parent: this, provider });
+        // opts.dependsOn (the access model: its group roles) goes to the user, which everything else here follows.
+        this.user = new postgresql.Role(
+            `${name}-user`,
+            { name: spec.name, login: true, roles: [group] },
+            { parent: this, provider, dependsOn: opts?.dependsOn },
+        );
         const adminGrant = new postgresql.GrantRole(
             `${name}-vault-admin-grant`,
             { role: args.vaultAdminUsername, grantRole: this.user.name, withAdminOption: true },

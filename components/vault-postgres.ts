@@ -170,7 +170,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     mountPath: this.engine.mountPath,
                     connectionName: this.engine.connectionName,
                 },
-                vaultOpts,
+                { ...vaultOpts, dependsOn: [this.accessModel] },
             );
             return pulumi.all([role.name, staticRole.credsPath]);
         });

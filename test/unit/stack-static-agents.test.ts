@@ -23,6 +23,12 @@ describe("the dev stack program with a static role", () => {
         expect(byType(recorder.resources, TYPES.staticRole).map((resource) => plain<{ name: string }>(resource.inputs).name)).toEqual(["pgbouncer"]);
     });
 
+    it("creates the static user after the group it joins", () => {
+        const user = findResource(recorder.resources, TYPES.pgRole, "vault-pg-dev-static-pgbouncer-user");
+        const group = findResource(recorder.resources, TYPES.pgRole, "vault-pg-dev-access-readonly");
+        expect(user.dependencies).toContain(group.urn);
+    });
+
     it("exports where the static password is read, and gives the pooler app read on it alone", async () => {
         expect(await resolve(program.staticCredsPaths)).toEqual({ pgbouncer: "database/static-creds/pgbouncer" });
         const policy = plain<{ policy: string }>(findResource(recorder.resources, TYPES.policy, "vault-pg-dev-app-pooler-policy").inputs).policy;
