@@ -340,7 +340,7 @@ export interface ResolvedStaticRoleSpec {
 
 const STATIC_ROLE_KEYS = ["name", "access", "rotationPeriod", "rotationSchedule"];
 /** Vault refuses shorter static role rotation periods (terraform-provider-vault validates the same bound). */
-export const MIN_STATIC_ROTATION_SECONDS = 5;
+const MIN_STATIC_ROTATION_SECONDS = 5;
 
 export function resolveStaticRole(where: string, spec: unknown): ResolvedStaticRoleSpec {
     if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
