@@ -111,6 +111,8 @@ export class DynamicCredentialPool {
 
     /** Rotates now: new credentials, new pool, old pool drained and its lease revoked. */
     rotate(): Promise<void> {
+        // A renewal or login that ends after close() must not open a pool nobody will end.
+        if (this.closed) return Promise.resolve();
         this.rotating ??= this.switchLease().finally(() => {
             this.rotating = undefined;
         });
