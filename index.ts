@@ -41,3 +41,5 @@ export const mountPath = stack.mountPath;
 export const credsPaths = stack.credsPaths;
 export const groupRoles = stack.groupRoles;
 export const apps = stack.apps;
+export const staticCredsPaths = stack.staticCredsPaths;
+export const agents = stack.agents;

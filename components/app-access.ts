@@ -36,10 +36,12 @@ export class AppAccess extends pulumi.ComponentResource {
     constructor(name: string, args: AppAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `AppAccess ${name}`;
         const appName = checkSafeName(where, "name", args.name, MAX_APP_NAME_LENGTH);
-        if (!Array.isArray(args.roles) || args.roles.length === 0) {
+        const staticRoles = args.staticRoles ?? [];
+        if (!Array.isArray(args.roles) || (args.roles.length === 0 && staticRoles.length === 0)) {
             throw invalid(where, "roles", args.roles, "an app needs a non-empty list of role names");
         }
         args.roles.forEach((role, index) => checkSafeName(where, `roles[${index}]`, role, 64));
+        staticRoles.forEach((role, index) => checkSafeName(where, `staticRoles[${index}]`, role, 64));
         // On its own, an app's token lives at most its TTL unless told otherwise.
         const ttls = resolveTokenTtls(where, args, (tokenTtlSeconds) => tokenTtlSeconds);
         // Validation above runs before anything, this component included, is registered.
@@ -47,7 +49,7 @@ export class AppAccess extends pulumi.ComponentResource {
 
         const policy = new vault.Policy(
             `${name}-policy`,
-            { name: appPolicyName(appName), policy: pulumi.output(args.mountPath).apply((mount) => appPolicy(mount, args.roles)) },
+            { name: appPolicyName(appName), policy: pulumi.output(args.mountPath).apply((mount) => appPolicy(mount, args.roles, staticRoles)) },
             { parent: this, ...childLifecycle(opts) },
         );
         const role = new vault.approle.AuthBackendRole(

@@ -20,6 +20,11 @@ export function credsPath(mountPath: string, roleName: string): string {
     return `${mountPath}/creds/${roleName}`;
 }
 
+/** Vault path that returns the current password of one static role. */
+export function staticCredsPath(mountPath: string, staticRoleName: string): string {
+    return `${mountPath}/static-creds/${staticRoleName}`;
+}
+
 /** One `path` block of an ACL policy. */
 export interface PolicyRule {
     path: string;
@@ -39,12 +44,16 @@ export function renderPolicy(rules: PolicyRule[]): string {
 
 /**
  * The least-privilege rules for one application:
- * - read credentials of its own roles, and nothing else under the mount;
- * - renew and revoke leases of those roles only (URL form: `sys/leases/renew/<lease id>`);
+ * - read credentials of its own roles (dynamic and static), and nothing else under the mount;
+ * - renew leases: in the URL form under its own roles' creds paths, and in the body form (`sys/leases/renew` with
+ *   `{lease_id}`), which Vault Agent, `vault lease renew` and Vault's Go client use and Vault's default policy
+ *   allows: a renewal cannot extend a lease beyond its role's max TTL;
+ * - revoke leases of its own roles only, in the URL form: the body form (`sys/leases/revoke`) would let it revoke
+ *   any lease whose id it learns;
  * - look up and renew its own token, since the default policy is not attached.
  */
-export function appPolicyRules(mountPath: string, roleNames: readonly string[]): PolicyRule[] {
-    if (roleNames.length === 0) {
+export function appPolicyRules(mountPath: string, roleNames: readonly string[], staticRoleNames: readonly string[] = []): PolicyRule[] {
+    if (roleNames.length === 0 && staticRoleNames.length === 0) {
         throw new Error("appPolicyRules: an application needs at least one role");
     }
     const rules: PolicyRule[] = [];
@@ -54,12 +63,22 @@ export function appPolicyRules(mountPath: string, roleNames: readonly string[]):
         rules.push({ path: `sys/leases/renew/${creds}/*`, capabilities: ["update"], comment: `Renew leases of role "${role}".` });
         rules.push({ path: `sys/leases/revoke/${creds}/*`, capabilities: ["update"], comment: `Revoke leases of role "${role}".` });
     }
+    for (const role of staticRoleNames) {
+        rules.push({ path: staticCredsPath(mountPath, role), capabilities: ["read"], comment: `Read the current password of static role "${role}".` });
+    }
+    if (roleNames.length > 0) {
+        rules.push({
+            path: "sys/leases/renew",
+            capabilities: ["update"],
+            comment: "Renew a lease given in the body, as Vault Agent does; never beyond the role's max TTL.",
+        });
+    }
     rules.push({ path: "auth/token/lookup-self", capabilities: ["read"], comment: "Read its own token's TTL." });
     rules.push({ path: "auth/token/renew-self", capabilities: ["update"], comment: "Keep its own token alive." });
     return rules;
 }
 
 /** The application's ACL policy text. */
-export function appPolicy(mountPath: string, roleNames: readonly string[]): string {
-    return renderPolicy(appPolicyRules(mountPath, roleNames));
+export function appPolicy(mountPath: string, roleNames: readonly string[], staticRoleNames: readonly string[] = []): string {
+    return renderPolicy(appPolicyRules(mountPath, roleNames, staticRoleNames));
 }

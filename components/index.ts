@@ -14,3 +14,5 @@ export * from "./validate";
 export * from "./vault-init";
 export * from "./vault-postgres";
 export * from "./vault-server";
+export * from "./static-role";
+export * from "./agent-config";

@@ -195,3 +195,11 @@ export function connectionUrlTemplate(host: string, port: number, database: stri
     const readWrite = endpoints.length > 1 ? "&target_session_attrs=read-write" : "";
     return `postgresql://{{username}}:{{password}}@${hosts}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}${readWrite}`;
 }
+
+/**
+ * Rotation statements of a static role: only a new password for the fixed user Vault names. The Vault admin runs them
+ * with CREATEROLE and, on PostgreSQL 16 and later, ADMIN OPTION on that user (required to alter another role).
+ */
+export function staticRotationStatements(): string[] {
+    return [`ALTER ROLE ${DYNAMIC_USER} WITH PASSWORD '{{password}}'`];
+}

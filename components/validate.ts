@@ -59,7 +59,9 @@ export const DEFAULTS = {
     /** Chosen by `npm run bench` (README, Performance): one lock per role issues in parallel across roles. */
     connections: "per-role" as ConnectionLayout,
     appTokenTtlSeconds: 3600,
-    appSecretIdTtlSeconds: 86400,
+    /** 0: the secret id never expires. An app logs in again every tokenMaxTtl with the secret id it started with,
+     *  so a secret id that expires while the app runs locks it out; re-issue one per deploy instead. */
+    appSecretIdTtlSeconds: 0,
     vaultMode: "dev" as VaultMode,
     /** Shamir key shares and threshold at initialisation (server mode). */
     vaultUnsealShares: 5,
@@ -305,29 +307,35 @@ export interface AppSpec {
     /** Longest its token lives. Leases die with the token that issued them, so the composite defaults this to the
      *  longest maxTtl of the app's roles; `AppAccess` on its own defaults it to tokenTtl. */
     tokenMaxTtl?: Duration;
-    /** How long a secret id stays valid (default 24h). */
+    /** How long a secret id stays valid: 0 (the default) for no expiry, else longer than tokenMaxTtl (the app logs in
+     *  again with it at least that often) plus the time between deploys, which re-issue it. */
     secretIdTtl?: Duration;
+    /** Names of static roles whose current password it may read. */
+    staticRoles?: string[];
 }
 
 /** The keys an app entry may have, in the order the docs list them. */
-export const APP_SPEC_KEYS: readonly (keyof AppSpec)[] = ["name", "roles", "tokenTtl", "tokenMaxTtl", "secretIdTtl"];
+export const APP_SPEC_KEYS: readonly (keyof AppSpec)[] = ["name", "roles", "staticRoles", "tokenTtl", "tokenMaxTtl", "secretIdTtl"];
 
 export interface ResolvedAppSpec {
     name: string;
     roles: string[];
+    staticRoles: string[];
     tokenTtlSeconds: number;
     tokenMaxTtlSeconds: number;
     secretIdTtlSeconds: number;
 }
 
-export function resolveApp(where: string, spec: unknown, roles: readonly ResolvedRoleSpec[]): ResolvedAppSpec {
+export function resolveApp(where: string, spec: unknown, roles: readonly ResolvedRoleSpec[], staticRoles: readonly ResolvedStaticRoleSpec[] = []): ResolvedAppSpec {
     if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
         throw invalid(where, "app", spec, "an app must be an object { name, roles }");
     }
     const raw = spec as Record<string, unknown>;
     const name = checkSafeName(where, "name", raw.name, MAX_APP_NAME_LENGTH);
     const at = `${where} "${name}"`;
-    if (!Array.isArray(raw.roles) || raw.roles.length === 0) {
+    const staticNames = resolveStaticRoleRefs(at, raw.staticRoles, staticRoles);
+    // An app of static roles only (a connection pooler, say) needs no dynamic role.
+    if (!Array.isArray(raw.roles) || (raw.roles.length === 0 && staticNames.length === 0)) {
         throw invalid(at, "roles", raw.roles, "an app needs a non-empty list of role names");
     }
     const known = new Map(roles.map((role) => [role.name, role]));
@@ -338,8 +346,26 @@ export function resolveApp(where: string, spec: unknown, roles: readonly Resolve
     }
     const roleNames = raw.roles as string[];
     rejectDuplicates(at, "roles", roleNames);
-    const longestLease = Math.max(...roleNames.map((role) => known.get(role)!.maxTtlSeconds));
-    return { name, roles: roleNames, ...resolveTokenTtls(at, raw, (tokenTtlSeconds) => Math.max(tokenTtlSeconds, longestLease)) };
+    const longestLease = Math.max(0, ...roleNames.map((role) => known.get(role)!.maxTtlSeconds));
+    return {
+        name,
+        roles: roleNames,
+        staticRoles: staticNames,
+        ...resolveTokenTtls(at, raw, (tokenTtlSeconds) => Math.max(tokenTtlSeconds, longestLease)),
+    };
+}
+
+function resolveStaticRoleRefs(where: string, value: unknown, staticRoles: readonly ResolvedStaticRoleSpec[]): string[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) throw invalid(where, "staticRoles", value, "staticRoles must be a list of static role names");
+    const known = staticRoles.map((role) => role.name);
+    for (const role of value) {
+        if (typeof role !== "string" || !known.includes(role)) {
+            throw invalid(where, "staticRoles", role, `unknown static role; declared static roles are ${known.join(", ") || "(none)"}`);
+        }
+    }
+    rejectDuplicates(where, "staticRoles", value as string[]);
+    return value as string[];
 }
 
 /** An app's token and secret id lifetimes in seconds, with defaults; `defaultMaxTtl` picks tokenMaxTtl when unset. */
@@ -353,18 +379,29 @@ export function resolveTokenTtls(
     if (tokenTtlSeconds > tokenMaxTtlSeconds) {
         throw invalid(where, "tokenTtl", raw.tokenTtl ?? tokenTtlSeconds, `must not exceed tokenMaxTtl (${tokenMaxTtlSeconds}s)`);
     }
+    // 0 means no expiry (Vault's secret_id_ttl = 0).
     const secretIdTtlSeconds =
-        raw.secretIdTtl === undefined ? DEFAULTS.appSecretIdTtlSeconds : parseDuration(where, "secretIdTtl", raw.secretIdTtl);
+        raw.secretIdTtl === undefined || raw.secretIdTtl === 0 || raw.secretIdTtl === "0"
+            ? DEFAULTS.appSecretIdTtlSeconds
+            : parseDuration(where, "secretIdTtl", raw.secretIdTtl);
+    if (secretIdTtlSeconds !== 0 && secretIdTtlSeconds <= tokenMaxTtlSeconds) {
+        throw invalid(
+            where,
+            "secretIdTtl",
+            raw.secretIdTtl,
+            `must be 0 (no expiry) or longer than tokenMaxTtl (${tokenMaxTtlSeconds}s): the app logs in again with it when its token runs out`,
+        );
+    }
     return { tokenTtlSeconds, tokenMaxTtlSeconds, secretIdTtlSeconds };
 }
 
-export function resolveApps(where: string, specs: unknown, roles: readonly ResolvedRoleSpec[]): ResolvedAppSpec[] {
+export function resolveApps(where: string, specs: unknown, roles: readonly ResolvedRoleSpec[], staticRoles: readonly ResolvedStaticRoleSpec[] = []): ResolvedAppSpec[] {
     if (specs === undefined) return [];
     if (!Array.isArray(specs)) {
         throw invalid(where, "apps", specs, "apps must be a list of { name, roles }");
     }
     const apps = specs.map((spec, index) => {
-        const app = resolveApp(`${where} apps[${index}]`, spec, roles);
+        const app = resolveApp(`${where} apps[${index}]`, spec, roles, staticRoles);
         rejectUnknownKeys(`${where} apps[${index}] "${app.name}"`, spec as Record<string, unknown>, APP_SPEC_KEYS);
         return app;
     });
@@ -377,6 +414,68 @@ function rejectUnknownKeys(where: string, spec: Record<string, unknown>, known: 
     for (const key of Object.keys(spec)) {
         if (!known.includes(key)) throw invalid(where, key, spec[key], `unknown key; known keys are ${known.join(", ")}`);
     }
+}
+
+/** A Postgres login user with a fixed name whose password Vault owns and rotates (a Vault static role). */
+export interface StaticRoleSpec {
+    /** Both the Postgres username and the Vault static role name (`<mount>/static-creds/<name>`). */
+    name: string;
+    /** Which group role the user joins. */
+    access: AccessLevel;
+    /** Rotate the password this often (at least 5 s). Exactly one of rotationPeriod and rotationSchedule. */
+    rotationPeriod?: Duration;
+    /** Cron schedule of rotations, e.g. "0 3 * * *". */
+    rotationSchedule?: string;
+}
+
+export interface ResolvedStaticRoleSpec {
+    name: string;
+    access: AccessLevel;
+    rotationPeriodSeconds?: number;
+    rotationSchedule?: string;
+}
+
+const STATIC_ROLE_KEYS = ["name", "access", "rotationPeriod", "rotationSchedule"];
+/** Vault refuses shorter static role rotation periods (terraform-provider-vault validates the same bound). */
+const MIN_STATIC_ROTATION_SECONDS = 5;
+
+export function resolveStaticRole(where: string, spec: unknown): ResolvedStaticRoleSpec {
+    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+        throw invalid(where, "staticRole", spec, "a static role must be an object { name, access, rotationPeriod }");
+    }
+    const raw = spec as Record<string, unknown>;
+    // The name is a Postgres user and a Vault role name: both rule sets apply.
+    const name = checkSafeName(where, "name", checkSqlName(where, "name", raw.name), POSTGRES_MAX_IDENTIFIER_LENGTH);
+    const at = `${where} "${name}"`;
+    rejectUnknownKeys(at, raw, STATIC_ROLE_KEYS);
+    if (typeof raw.access !== "string" || !(ACCESS_LEVELS as readonly string[]).includes(raw.access)) {
+        throw invalid(at, "access", raw.access, `unknown access level; expected one of ${ACCESS_LEVELS.join(", ")}`);
+    }
+    const access = raw.access as AccessLevel;
+    if ((raw.rotationPeriod === undefined) === (raw.rotationSchedule === undefined)) {
+        throw invalid(at, "rotationPeriod", raw.rotationPeriod, "set exactly one of rotationPeriod and rotationSchedule");
+    }
+    if (raw.rotationSchedule !== undefined) {
+        if (typeof raw.rotationSchedule !== "string" || raw.rotationSchedule.trim().split(/\s+/).length !== 5) {
+            throw invalid(at, "rotationSchedule", raw.rotationSchedule, 'a rotation schedule is a 5-field cron expression such as "0 3 * * *"');
+        }
+        return { name, access, rotationSchedule: raw.rotationSchedule.trim() };
+    }
+    const rotationPeriodSeconds = parseDuration(at, "rotationPeriod", raw.rotationPeriod);
+    if (rotationPeriodSeconds < MIN_STATIC_ROTATION_SECONDS) {
+        throw invalid(at, "rotationPeriod", raw.rotationPeriod, `must be at least ${MIN_STATIC_ROTATION_SECONDS}s`);
+    }
+    return { name, access, rotationPeriodSeconds };
+}
+
+export function resolveStaticRoles(where: string, specs: unknown): ResolvedStaticRoleSpec[] {
+    if (specs === undefined) return [];
+    if (!Array.isArray(specs)) {
+        throw invalid(where, "staticRoles", specs, "staticRoles must be a list of { name, access, rotationPeriod }");
+    }
+    const staticRoles = specs.map((spec, index) => resolveStaticRole(`${where} staticRoles[${index}]`, spec));
+    rejectDuplicates(where, "staticRoles", staticRoles.map((role) => role.name));
+    return staticRoles;
 }
 
 function rejectDuplicates(where: string, field: string, names: readonly string[]): void {
@@ -423,6 +522,7 @@ export const STACK_CONFIG_KEYS = {
     connections: "string",
     roles: "list",
     apps: "list",
+    staticRoles: "list",
 } as const;
 export type StackConfigKey = keyof typeof STACK_CONFIG_KEYS;
 
@@ -457,6 +557,7 @@ export interface StackSettings {
     connections?: ConnectionLayout;
     roles: DatabaseRoleSpec[];
     apps: AppSpec[];
+    staticRoles?: StaticRoleSpec[];
 }
 
 /** A PostgreSQL the stack does not run: no container, the access model is applied to it as its superuser. */
@@ -591,7 +692,8 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     checkContainerPath(where, "postgresDataPath", str("postgresDataPath"));
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
-    resolveApps(where, value("apps"), roles);
+    const staticRoles = resolveStaticRoles(where, value("staticRoles"));
+    resolveApps(where, value("apps"), roles, staticRoles);
     const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
     const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
     const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
@@ -625,6 +727,7 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
         roles: value("roles") as DatabaseRoleSpec[],
         apps: (value("apps") as AppSpec[] | undefined) ?? [],
+        ...(staticRoles.length > 0 ? { staticRoles: value("staticRoles") as StaticRoleSpec[] } : {}),
     };
 }
 

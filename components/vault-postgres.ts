@@ -7,7 +7,9 @@ import { connectionGroups } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { deployerPolicy } from "./deployer-policy";
+import { agentConfigForApp, defaultAgentDir } from "./agent-config";
 import { DatabaseSecretsEngine } from "./secrets-engine";
+import { StaticRole } from "./static-role";
 import { GroupRoleNames } from "./sql";
 import {
     AppSpec,
@@ -37,6 +39,8 @@ import {
     resolveRoles,
     VaultMode,
     VaultStorage,
+    resolveStaticRoles,
+    StaticRoleSpec,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
 import { VaultServer } from "./vault-server";
@@ -94,6 +98,8 @@ export interface VaultPostgresArgs {
     roles: DatabaseRoleSpec[];
     /** Applications and the roles each may use. */
     apps?: AppSpec[];
+    /** Login users with fixed names whose passwords Vault rotates (see StaticRole). */
+    staticRoles?: StaticRoleSpec[];
 }
 
 /** What one application needs to log in. */
@@ -133,6 +139,10 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly apps: pulumi.Output<Record<string, AppLogin>>;
     /** The least-privilege ACL policy (HCL) a token needs to apply this stack's Vault resources (README). */
     public readonly deployerPolicy: string;
+    /** Static role name → `<mount>/static-creds/<name>`. */
+    public readonly staticCredsPaths: pulumi.Output<Record<string, string>>;
+    /** App name → its dynamic roles and a Vault Agent config for the first (files under /run/vault-pg/<app>). */
+    public readonly agents: pulumi.Output<Record<string, { roles: string[]; config: string }>>;
 
     constructor(name: string, args: VaultPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultPostgres ${name}`;
@@ -156,7 +166,8 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
         const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = resolveRoles(where, args.roles);
-        const apps = resolveApps(where, args.apps, roles);
+        const staticRoles = resolveStaticRoles(where, args.staticRoles);
+        const apps = resolveApps(where, args.apps, roles, staticRoles);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:index:VaultPostgres", name, {}, opts);
 
@@ -202,10 +213,11 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 sslMode: pg.sslMode,
                 adminUsername: this.accessModel.vaultAdminUsername,
                 adminPassword: this.accessModel.vaultAdminPassword,
-                allowedRoles: roles.map((role) => role.name),
+                allowedRoles: [...roles.map((role) => role.name), ...staticRoles.map((role) => role.name)],
                 maxOpenConnections,
                 connections,
-                accessLevels: Object.fromEntries(roles.map((role) => [role.name, role.access])),
+                // Static roles are laid out like dynamic ones: with "per-role" each gets a connection of its own.
+                accessLevels: Object.fromEntries([...roles, ...staticRoles].map((role) => [role.name, role.access])),
                 rotateRootCredentials: args.rotateRootCredentials,
             },
             { ...vaultOpts, dependsOn: this.postgres ? [this.accessModel, this.postgres] : [this.accessModel] },
@@ -233,6 +245,31 @@ export class VaultPostgres extends pulumi.ComponentResource {
             .all(Object.entries(this.roles).map(([roleName, role]) => pulumi.all([roleName, role.credsPath])))
             .apply((entries) => Object.fromEntries(entries));
 
+        const staticCredsPaths = staticRoles.map((role) => {
+            const staticRole = new StaticRole(
+                `${name}-static-${role.name}`,
+                {
+                    name: role.name,
+                    access: role.access,
+                    rotationPeriod: role.rotationPeriodSeconds,
+                    rotationSchedule: role.rotationSchedule,
+                    host: pg.host,
+                    port: pg.port,
+                    superuser: pg.superuser,
+                    superuserPassword: pg.superuserPassword,
+                    sslMode: pg.sslMode,
+                    groupRoles: this.groupRoles,
+                    vaultAdminUsername: this.accessModel.vaultAdminUsername,
+                    mountPath: this.engine.mountPath,
+                    connectionName: this.engine.connectionNames.apply((names) => names[role.name]),
+                },
+                // Like a dynamic role: its Vault side goes with the mount; its user stays a Postgres resource.
+                { ...vaultOpts, deletedWith: this.engine.mount, dependsOn: [this.accessModel] },
+            );
+            return pulumi.all([role.name, staticRole.credsPath]);
+        });
+        this.staticCredsPaths = pulumi.all(staticCredsPaths).apply((entries) => Object.fromEntries(entries));
+
         this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, goesWithServer);
         this.appAccess = {};
         for (const app of apps) {
@@ -244,6 +281,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     tokenTtl: app.tokenTtlSeconds,
                     tokenMaxTtl: app.tokenMaxTtlSeconds,
                     secretIdTtl: app.secretIdTtlSeconds,
+                    staticRoles: app.staticRoles,
                     // The plain path, so the policy text is known at preview (the policy pack reads it).
                     mountPath,
                     approlePath: this.approle.path,
@@ -273,7 +311,20 @@ export class VaultPostgres extends pulumi.ComponentResource {
             auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
         });
 
-        this.registerOutputs({ deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+        this.agents = pulumi
+            .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps])
+            .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName]) => {
+                const outputs = { vaultAddress, postgresAddress, database, credsPaths: credsPathsByRole, apps: appsByName };
+                const withDynamicRoles = apps.filter((app) => app.roles.length > 0);
+                return Object.fromEntries(
+                    withDynamicRoles.map((app) => [
+                        app.name,
+                        { roles: app.roles, config: agentConfigForApp(outputs, app.name, app.roles, { dir: defaultAgentDir(app.name) }) },
+                    ]),
+                );
+            });
+
+        this.registerOutputs({ staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
     }
 
     /** The PostgreSQL the stack administers: a container it runs, or the existing server it was given. */

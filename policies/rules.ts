@@ -319,6 +319,14 @@ export function parsePolicyPaths(policy: string): PolicyPathRule[] {
 const WILDCARD_CAPABILITIES = ["read", "list", "deny"];
 /** The one write on wildcard paths: renewing or revoking leases of one named role, by lease id. */
 const ROLE_LEASES = /^sys\/leases\/(renew|revoke)\/[^*+]+\/creds\/[^/*+]+\/\*$/;
+/**
+ * Endpoints that act on any lease named in the request body. Renewing in the body form
+ * (`sys/leases/renew`, update only) is allowed: Vault's default policy grants it, Vault Agent and the Go client need
+ * it, and a renewal never outlives the role's max TTL. Revoking that way would let a token end other apps' leases.
+ * `sys/renew` and `sys/revoke` are the older spellings of the same endpoints.
+ */
+const ANY_LEASE_RENEW = ["sys/leases/renew", "sys/renew"];
+const ANY_LEASE_REVOKE = ["sys/leases/revoke", "sys/revoke"];
 
 function checkVaultPolicy(props: Record<string, unknown>): string[] {
     // Read outside the try: a policy text unknown at preview is the engine's to report (as "can't run during
@@ -351,6 +359,20 @@ function checkVaultPolicy(props: Record<string, unknown>): string[] {
             continue;
         }
         const writes = rule.capabilities.filter((capability) => !WILDCARD_CAPABILITIES.includes(capability));
+        if (ANY_LEASE_RENEW.includes(rule.path) && writes.some((capability) => capability !== "update")) {
+            messages.push(
+                `path "${rule.path}" grants ${JSON.stringify(writes)}. ` +
+                    'Renewing a lease given in the body needs only ["update"]; grant nothing else there.',
+            );
+            continue;
+        }
+        if (ANY_LEASE_REVOKE.includes(rule.path) && rule.capabilities.length > 0) {
+            messages.push(
+                `path "${rule.path}" grants ${granted}: it revokes the lease named in the body, so a token could end other apps' leases. ` +
+                    "Grant revoke only as sys/leases/revoke/<mount>/creds/<role>/* for the app's own roles.",
+            );
+            continue;
+        }
         const roleLeases = ROLE_LEASES.test(rule.path) && writes.every((capability) => capability === "update");
         if (isWildcard && writes.length > 0 && !roleLeases) {
             messages.push(
@@ -444,7 +466,7 @@ export const dbRoleBoundedTtl = policyFor(
 
 export const vaultPolicyLeastPrivilege = policyFor(
     "vault-policy-least-privilege",
-    "Vault policies grant no sudo, nothing on sys/ short of an exact endpoint, and only read or list on wildcard paths (but for renewing and revoking one role's leases).",
+    "Vault policies grant no sudo, nothing on sys/ short of an exact endpoint, and only read or list on wildcard paths (but for renewing and revoking one role's leases); lease revocation only by URL under one role, renewal by body with update only.",
     TYPES.policy,
     checkVaultPolicy,
 );

@@ -1,27 +1,22 @@
 /**
  * A `pg` pool that lives on dynamic credentials from a Vault (or OpenBao) database secrets engine.
  *
- * - logs in with AppRole and reads the creds path (both from the vault-pg stack outputs);
+ * - logs in with AppRole and keeps its token alive (AppRoleSession: renew at half-life, a new login before the
+ *   token's max TTL) and reads the creds path (both from the vault-pg stack outputs);
  * - renews the lease at half-life while Vault extends it; as soon as a renewal comes back capped by the role's max
- *   TTL (at least half a lease before the end), or fails, it rotates: fetches new credentials, opens a new pool, sends new queries there, waits until the old pool has
- *   no query in flight, ends it, and revokes the old lease;
+ *   TTL (at least half a lease before the end), or is answered 400/404 (the lease is gone), it rotates at once:
+ *   fetches new credentials, opens a new pool, sends new queries there, waits until the old pool has no query in
+ *   flight, ends it, and revokes the old lease;
+ * - after each new login it rotates too, since Vault revokes a token's leases when the token expires;
  * - retries Vault with exponential backoff, and reports every error that outlives the retries through `onError`
  *   and `status().lastError`: nothing is swallowed.
  *
  * Importable by applications: it depends on `pg` only.
  */
 import { Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
+import { AppRoleLogin, AppRoleSession, VaultApiError } from "./approle-session";
 
-export interface AppRoleLogin {
-    /** Vault API address, e.g. http://127.0.0.1:18200. */
-    vaultAddress: string;
-    /** `auth/<approle path>/login` (stack output `apps.<app>.loginPath`). */
-    loginPath: string;
-    /** Stack output `apps.<app>.roleId`. */
-    roleId: string;
-    /** Issued per deployment by an operator or pipeline. */
-    secretId: string;
-}
+export { AppRoleLogin, VaultApiError };
 
 export interface DynamicPoolOptions extends AppRoleLogin {
     /** `<mount>/creds/<role>` (stack output `credsPaths.<role>`). */
@@ -32,6 +27,8 @@ export interface DynamicPoolOptions extends AppRoleLogin {
     renewAt?: number;
     /** Rotate this long before the final expiry; default 30% of the last lease duration, 1 s to 30 s. */
     rotationMarginMs?: number;
+    /** Log in again this long before the token's max TTL; default 30% of the token TTL, 1 s to 60 s. */
+    reloginMarginMs?: number;
     /** Vault request attempts before an error is surfaced; default 5. */
     attempts?: number;
     /** Called with every error that survived its retries. */
@@ -50,18 +47,6 @@ export interface DynamicPoolStatus {
     lastError?: string;
 }
 
-/** An error answered by Vault, with its status and messages. */
-export class VaultApiError extends Error {
-    constructor(
-        public readonly status: number,
-        public readonly errors: string[],
-        what: string,
-    ) {
-        super(`${what} -> ${status}: ${errors.join("; ") || "no message"}`);
-        this.name = "VaultApiError";
-    }
-}
-
 interface Lease {
     username: string;
     leaseId: string;
@@ -76,8 +61,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTi
 
 export class DynamicCredentialPool {
     private current!: Lease;
-    private token = "";
-    private tokenExpiresAt = 0;
+    private readonly session: AppRoleSession;
     private timer?: NodeJS.Timeout;
     private rotations = 0;
     private lastError?: Error;
@@ -85,11 +69,24 @@ export class DynamicCredentialPool {
     private rotating?: Promise<void>;
     private readonly draining = new Set<Promise<void>>();
 
-    private constructor(private readonly options: DynamicPoolOptions) {}
+    private constructor(private readonly options: DynamicPoolOptions) {
+        this.session = new AppRoleSession({
+            ...options,
+            onError: (error) => this.report(error),
+            // Leases die with the token that created them: move to credentials of the new token now.
+            // A rotation already under way may have read its credentials with the old token: rotate after it.
+            onNewToken: () =>
+                void (async () => {
+                    await this.rotating?.catch(() => undefined);
+                    await this.rotate();
+                })().catch((error: Error) => this.report(error)),
+        });
+    }
 
     /** Logs in, fetches the first credentials and verifies them with a query. */
     static async start(options: DynamicPoolOptions): Promise<DynamicCredentialPool> {
         const instance = new DynamicCredentialPool(options);
+        await instance.session.start();
         instance.current = await instance.openLease();
         instance.schedule();
         return instance;
@@ -114,6 +111,8 @@ export class DynamicCredentialPool {
 
     /** Rotates now: new credentials, new pool, old pool drained and its lease revoked. */
     rotate(): Promise<void> {
+        // A renewal or login that ends after close() must not open a pool nobody will end.
+        if (this.closed) return Promise.resolve();
         this.rotating ??= this.switchLease().finally(() => {
             this.rotating = undefined;
         });
@@ -124,6 +123,7 @@ export class DynamicCredentialPool {
     async close(): Promise<void> {
         this.closed = true;
         clearTimeout(this.timer);
+        this.session.close();
         await this.rotating?.catch(() => undefined);
         await Promise.all(this.draining);
         await this.retire(this.current);
@@ -131,45 +131,25 @@ export class DynamicCredentialPool {
 
     // --- Vault ----------------------------------------------------------------------------------------------------
 
-    private async vault<T>(method: string, path: string, body?: Record<string, unknown>, token: string | undefined = this.token): Promise<T> {
-        const response = await fetch(`${this.options.vaultAddress}/v1/${path}`, {
-            method,
-            headers: { "content-type": "application/json", ...(token ? { "x-vault-token": token } : {}) },
-            body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
-        const parsed = text ? (JSON.parse(text) as T & { errors?: string[] }) : ({} as T & { errors?: string[] });
-        if (!response.ok) throw new VaultApiError(response.status, parsed.errors ?? [], `${method} ${path.replace(/\/[^/]*$/, "/…")}`);
-        return parsed;
+    private vault<T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
+        return this.session.request<T>(method, path, body);
     }
 
-    /** Retries a Vault call with exponential backoff (200 ms doubling, at most 5 s); logs in again on a 403. */
+    /** Retries a Vault call with exponential backoff (200 ms doubling, at most 5 s); a 400 or 404 is final. */
     private async withRetry<T>(what: string, call: () => Promise<T>): Promise<T> {
         const attempts = this.options.attempts ?? 5;
         let delay = 200;
         for (let attempt = 1; ; attempt++) {
             try {
-                if (Date.now() > this.tokenExpiresAt - 5_000) await this.login();
                 return await call();
             } catch (error) {
-                if (error instanceof VaultApiError && error.status === 403) this.tokenExpiresAt = 0;
+                // The lease (or path) is gone: retrying cannot help, the caller acts at once.
+                if (error instanceof VaultApiError && (error.status === 400 || error.status === 404)) throw error;
                 if (attempt >= attempts) throw new Error(`${what} failed after ${attempts} attempts: ${(error as Error).message}`);
                 await sleep(delay);
                 delay = Math.min(delay * 2, 5_000);
             }
         }
-    }
-
-    private async login(): Promise<void> {
-        const { loginPath, roleId, secretId } = this.options;
-        const response = await this.vault<{ auth: { client_token: string; lease_duration: number } }>(
-            "POST",
-            loginPath,
-            { role_id: roleId, secret_id: secretId },
-            undefined,
-        );
-        this.token = response.auth.client_token;
-        this.tokenExpiresAt = Date.now() + response.auth.lease_duration * 1000;
     }
 
     // --- Leases ---------------------------------------------------------------------------------------------------

@@ -227,7 +227,29 @@ describe("vault-policy-least-privilege", () => {
         expect(parsePolicyPaths(policy)).toContainEqual({ path: "sys/leases/renew/database/creds/readonly/*", capabilities: ["update"] });
         expect(parsePolicyPaths(policy)).toContainEqual({ path: "sys/leases/revoke/database/creds/readwrite/*", capabilities: ["update"] });
         expect(parsePolicyPaths(policy)).toContainEqual({ path: "auth/token/renew-self", capabilities: ["update"] });
+        expect(parsePolicyPaths(policy)).toContainEqual({ path: "sys/leases/renew", capabilities: ["update"] });
         expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, goodPolicy())).toEqual([]);
+    });
+
+    it.each(["sys/leases/renew", "sys/renew"])("passes update on %s (renewal with the lease id in the body)", async (path) => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy(path, ["update"]) })).toEqual([]);
+    });
+
+    it("flags any write but update on the body form of renew", async () => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy("sys/leases/renew", ["create", "update"]) })).toEqual([
+            'path "sys/leases/renew" grants ["create","update"]. Renewing a lease given in the body needs only ["update"]; grant nothing else there.',
+        ]);
+    });
+
+    it.each(["sys/leases/revoke", "sys/revoke"])("flags %s: revocation with the lease id in the body reaches every lease", async (path) => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy(path, ["update"]) })).toEqual([
+            `path "${path}" grants ["update"]: it revokes the lease named in the body, so a token could end other apps' leases. ` +
+                "Grant revoke only as sys/leases/revoke/<mount>/creds/<role>/* for the app's own roles.",
+        ]);
+    });
+
+    it("passes a deny on the body form of revoke", async () => {
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy: hclPolicy("sys/leases/revoke", ["deny"]) })).toEqual([]);
     });
 
     it("flags a policy granting sys/*", async () => {

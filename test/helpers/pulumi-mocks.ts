@@ -208,6 +208,7 @@ export const TYPES = {
     mount: "vault:index/mount:Mount",
     connection: "vault:database/secretBackendConnection:SecretBackendConnection",
     role: "vault:database/secretBackendRole:SecretBackendRole",
+    staticRole: "vault:database/secretBackendStaticRole:SecretBackendStaticRole",
     policy: "vault:index/policy:Policy",
     authBackend: "vault:index/authBackend:AuthBackend",
     approleRole: "vault:appRole/authBackendRole:AuthBackendRole",

@@ -365,6 +365,24 @@ const role: ResourceOps = {
     read: async (inputs, ctx) => ((await vaultRead(ctx, `${inputs.backend}/roles/${inputs.name}`)) ? inputs : undefined),
 };
 
+// vault/resource_database_secret_backend_static_role.go: create and update write the whole role (creating it rotates
+// the password at once); name, backend and username force a new role; read never returns the password.
+const staticRole: ResourceOps = {
+    inputs: ["backend", "name", "dbName", "username", "rotationPeriod", "rotationSchedule", "rotationStatements"],
+    replaceOn: ["backend", "name", "username"],
+    create: (inputs, ctx) =>
+        vault(ctx, "POST", `${inputs.backend}/static-roles/${inputs.name}`, {
+            db_name: inputs.dbName,
+            username: inputs.username,
+            rotation_period: inputs.rotationPeriod,
+            rotation_schedule: inputs.rotationSchedule,
+            rotation_statements: inputs.rotationStatements,
+        }),
+    update: (_old, next, _changed, ctx) => staticRole.create(next, ctx),
+    delete: (inputs, ctx) => vault(ctx, "DELETE", `${inputs.backend}/static-roles/${inputs.name}`),
+    read: async (inputs, ctx) => ((await vaultRead(ctx, `${inputs.backend}/static-roles/${inputs.name}`)) ? inputs : undefined),
+};
+
 const policy: ResourceOps = {
     inputs: ["name", "policy"],
     replaceOn: ["name"],
@@ -421,6 +439,7 @@ const OPS: Record<string, ResourceOps> = {
     [TYPES.mount]: mount,
     [TYPES.connection]: connection,
     [TYPES.role]: role,
+    [TYPES.staticRole]: staticRole,
     [TYPES.policy]: policy,
     [TYPES.authBackend]: authBackend,
     [TYPES.approleRole]: approleRole,

@@ -315,7 +315,7 @@ describe("components", () => {
                 tokenNoDefaultPolicy: true,
                 tokenTtl: 3600,
                 tokenMaxTtl: 7200,
-                secretIdTtl: 86400,
+                secretIdTtl: 0,
                 tokenType: "service",
             });
             // The token outlives no lease: its max TTL defaults to the longest max TTL of the app's roles.

@@ -48,6 +48,7 @@ describe("appPolicy", () => {
                 '# Issue credentials of role "readonly".\npath "database/creds/readonly" {\n  capabilities = ["read"]\n}\n',
                 '# Renew leases of role "readonly".\npath "sys/leases/renew/database/creds/readonly/*" {\n  capabilities = ["update"]\n}\n',
                 '# Revoke leases of role "readonly".\npath "sys/leases/revoke/database/creds/readonly/*" {\n  capabilities = ["update"]\n}\n',
+                '# Renew a lease given in the body, as Vault Agent does; never beyond the role\'s max TTL.\npath "sys/leases/renew" {\n  capabilities = ["update"]\n}\n',
                 "# Read its own token's TTL.\npath \"auth/token/lookup-self\" {\n  capabilities = [\"read\"]\n}\n",
                 '# Keep its own token alive.\npath "auth/token/renew-self" {\n  capabilities = ["update"]\n}\n',
             ].join("\n"),
@@ -63,6 +64,17 @@ describe("appPolicy", () => {
                 '# Issue credentials of role "writer".\npath "team/db/creds/writer" {\n  capabilities = ["read"]\n}\n',
                 '# Renew leases of role "writer".\npath "sys/leases/renew/team/db/creds/writer/*" {\n  capabilities = ["update"]\n}\n',
                 '# Revoke leases of role "writer".\npath "sys/leases/revoke/team/db/creds/writer/*" {\n  capabilities = ["update"]\n}\n',
+                '# Renew a lease given in the body, as Vault Agent does; never beyond the role\'s max TTL.\npath "sys/leases/renew" {\n  capabilities = ["update"]\n}\n',
+                "# Read its own token's TTL.\npath \"auth/token/lookup-self\" {\n  capabilities = [\"read\"]\n}\n",
+                '# Keep its own token alive.\npath "auth/token/renew-self" {\n  capabilities = ["update"]\n}\n',
+            ].join("\n"),
+        );
+    });
+
+    it("reads a static role's current password, with no lease rules when it has no dynamic role", () => {
+        expect(appPolicy("database", [], ["pgbouncer"])).toBe(
+            [
+                '# Read the current password of static role "pgbouncer".\npath "database/static-creds/pgbouncer" {\n  capabilities = ["read"]\n}\n',
                 "# Read its own token's TTL.\npath \"auth/token/lookup-self\" {\n  capabilities = [\"read\"]\n}\n",
                 '# Keep its own token alive.\npath "auth/token/renew-self" {\n  capabilities = ["update"]\n}\n',
             ].join("\n"),
@@ -70,6 +82,7 @@ describe("appPolicy", () => {
     });
 
     it("needs at least one role", () => {
+        expect(() => appPolicy("database", [], [])).toThrow(new Error("appPolicyRules: an application needs at least one role"));
         expect(() => appPolicy("database", [])).toThrow(new Error("appPolicyRules: an application needs at least one role"));
     });
 });
@@ -77,13 +90,16 @@ describe("appPolicy", () => {
 describe("appPolicyRules", () => {
     const rules = appPolicyRules("database", ["readonly", "owner"]);
 
-    it("touches nothing under sys/ but renew and revoke of its own roles' leases", () => {
+    it("touches nothing under sys/ but renewals and revocation of its own roles' leases by URL", () => {
         expect(rules.filter((rule) => rule.path.startsWith("sys/")).map((rule) => rule.path)).toEqual([
             "sys/leases/renew/database/creds/readonly/*",
             "sys/leases/revoke/database/creds/readonly/*",
             "sys/leases/renew/database/creds/owner/*",
             "sys/leases/revoke/database/creds/owner/*",
+            "sys/leases/renew",
         ]);
+        // The body form of revoke would reach every lease on the server.
+        expect(rules.map((rule) => rule.path)).not.toContain("sys/leases/revoke");
     });
 
     it("reads only its own roles' creds paths under the mount, with no wildcard", () => {

@@ -20,6 +20,7 @@ import {
     resolveApps,
     resolveRole,
     resolveRoles,
+    resolveStaticRoles,
     ResolvedRoleSpec,
     ValidationError,
 } from "../../components/validate";
@@ -234,12 +235,12 @@ describe("apps", () => {
         { name: "migrator", access: "owner", defaultTtlSeconds: 300, maxTtlSeconds: 86400 },
     ];
 
-    it("defaults token TTLs: 1h, max the longest role max TTL, secret id 24h", () => {
+    it("defaults token TTLs: 1h, max the longest role max TTL, a secret id that never expires", () => {
         expect(resolveApps(W, [{ name: "web", roles: ["reader", "migrator"] }], roles)).toEqual([
-            { name: "web", roles: ["reader", "migrator"], tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400, secretIdTtlSeconds: 86400 },
+            { name: "web", roles: ["reader", "migrator"], staticRoles: [], tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400, secretIdTtlSeconds: 0 },
         ]);
-        expect(resolveApps(W, [{ name: "cron", roles: ["reader"], tokenTtl: "3h", secretIdTtl: "10m" }], roles)).toEqual([
-            { name: "cron", roles: ["reader"], tokenTtlSeconds: 10800, tokenMaxTtlSeconds: 10800, secretIdTtlSeconds: 600 },
+        expect(resolveApps(W, [{ name: "cron", roles: ["reader"], tokenTtl: "3h", secretIdTtl: "7d" }], roles)).toEqual([
+            { name: "cron", roles: ["reader"], staticRoles: [], tokenTtlSeconds: 10800, tokenMaxTtlSeconds: 10800, secretIdTtlSeconds: 604800 },
         ]);
         expect(resolveApps(W, undefined, roles)).toEqual([]);
     });
@@ -340,7 +341,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps, staticRoles`,
         );
     });
 
@@ -490,5 +491,69 @@ describe("host lists (a primary and its standbys)", () => {
             () => readStackConfig({ roles: ROLES, postgresHost: "db1", postgresVaultHost: "db1,,db2", postgresSuperuserPassword: pulumi.secret("p") }),
             `${WHERE}: postgresVaultHost = "db1,,db2": entry 2 is empty; separate hosts with single commas`,
         );
+    });
+});
+describe("secret id lifetime", () => {
+    const roles: ResolvedRoleSpec[] = [{ name: "reader", access: "readonly", defaultTtlSeconds: 300, maxTtlSeconds: 3600 }];
+
+    it("never expires by default, or when set to 0", () => {
+        expect(resolveApps(W, [{ name: "web", roles: ["reader"] }], roles)[0].secretIdTtlSeconds).toBe(0);
+        expect(resolveApps(W, [{ name: "web", roles: ["reader"], secretIdTtl: 0 }], roles)[0].secretIdTtlSeconds).toBe(0);
+        expect(resolveApps(W, [{ name: "web", roles: ["reader"], secretIdTtl: "0" }], roles)[0].secretIdTtlSeconds).toBe(0);
+    });
+
+    it("must otherwise outlive the token max TTL, since the app logs in again with it when its token runs out", () => {
+        expect(resolveApps(W, [{ name: "web", roles: ["reader"], secretIdTtl: "2h" }], roles)[0].secretIdTtlSeconds).toBe(7200);
+        expectInvalid(
+            () => resolveApps(W, [{ name: "web", roles: ["reader"], secretIdTtl: "1h" }], roles),
+            `${W} apps[0] "web": secretIdTtl = "1h": must be 0 (no expiry) or longer than tokenMaxTtl (3600s): the app logs in again with it when its token runs out`,
+        );
+    });
+});
+
+describe("static roles", () => {
+    it("resolves a period or a schedule", () => {
+        expect(resolveStaticRoles(W, [{ name: "pgbouncer", access: "readonly", rotationPeriod: "1d" }, { name: "migrator", access: "owner", rotationSchedule: " 0 3 * * 0 " }])).toEqual([
+            { name: "pgbouncer", access: "readonly", rotationPeriodSeconds: 86400 },
+            { name: "migrator", access: "owner", rotationSchedule: "0 3 * * 0" },
+        ]);
+        expect(resolveStaticRoles(W, undefined)).toEqual([]);
+    });
+
+    it("rejects unknown keys, duplicates and a list that is not one", () => {
+        expectInvalid(
+            () => resolveStaticRoles(W, [{ name: "pgbouncer", access: "readonly", rotationPeriod: 60, ttl: 5 }]),
+            `${W} staticRoles[0] "pgbouncer": ttl = 5: unknown key; known keys are name, access, rotationPeriod, rotationSchedule`,
+        );
+        expectInvalid(
+            () => resolveStaticRoles(W, [{ name: "a", access: "readonly", rotationPeriod: 60 }, { name: "a", access: "owner", rotationPeriod: 60 }]),
+            `${W}: staticRoles = "a": duplicate name`,
+        );
+        expectInvalid(() => resolveStaticRoles(W, { name: "a" }), `${W}: staticRoles = {"name":"a"}: staticRoles must be a list of { name, access, rotationPeriod }`);
+        expectInvalid(
+            () => resolveStaticRoles(W, [{ name: "pg-bouncer", access: "readonly", rotationPeriod: 60 }]),
+            `${W} staticRoles[0]: name = "pg-bouncer": an SQL name may contain only lowercase letters, digits and '_', not starting with a digit`,
+        );
+    });
+
+    it("lets an app read static roles, alone or beside dynamic ones, and only declared ones", () => {
+        const roles: ResolvedRoleSpec[] = [{ name: "reader", access: "readonly", defaultTtlSeconds: 300, maxTtlSeconds: 3600 }];
+        const staticRoles = resolveStaticRoles(W, [{ name: "pgbouncer", access: "readonly", rotationPeriod: 3600 }]);
+        expect(resolveApps(W, [{ name: "pooler", roles: [], staticRoles: ["pgbouncer"] }], roles, staticRoles)[0]).toMatchObject({
+            roles: [],
+            staticRoles: ["pgbouncer"],
+            tokenMaxTtlSeconds: 3600,
+        });
+        expectInvalid(
+            () => resolveApps(W, [{ name: "pooler", roles: [], staticRoles: ["other"] }], roles, staticRoles),
+            `${W} apps[0] "pooler": staticRoles = "other": unknown static role; declared static roles are pgbouncer`,
+        );
+        expectInvalid(() => resolveApps(W, [{ name: "pooler", roles: [] }], roles, staticRoles), `${W} apps[0] "pooler": roles = []: an app needs a non-empty list of role names`);
+    });
+
+    it("reads staticRoles from stack config", () => {
+        const config = { ...loadStackConfig(), staticRoles: JSON.stringify([{ name: "pgbouncer", access: "readonly", rotationPeriod: "1h" }]) };
+        expect(readStackConfig(config).staticRoles).toEqual([{ name: "pgbouncer", access: "readonly", rotationPeriod: "1h" }]);
+        expect(readStackConfig(loadStackConfig())).not.toHaveProperty("staticRoles");
     });
 });

@@ -78,7 +78,7 @@ describe("Vault components on their own", () => {
         web = new c.AppAccess("orders-web", { name: "web", roles: ["reader", "writer"], mountPath: engine.mountPath, approlePath: auth.path }, { providers: [provider] });
         cron = new c.AppAccess(
             "orders-cron",
-            { name: "cron", roles: ["reader"], tokenTtl: "30m", tokenMaxTtl: "4h", secretIdTtl: 600, mountPath: "team/db", approlePath: "team/approle" },
+            { name: "cron", roles: ["reader"], tokenTtl: "30m", tokenMaxTtl: "4h", secretIdTtl: 18000, mountPath: "team/db", approlePath: "team/approle" },
             { providers: [provider] },
         );
         await Promise.all([resolve(engine.connectionName), resolve(role.credsPath), resolve(web.loginPath), resolve(cron.roleId)]);
@@ -210,10 +210,11 @@ describe("Vault components on their own", () => {
                 tokenTtl: 3600,
                 // On its own, the token's max TTL defaults to its TTL.
                 tokenMaxTtl: 3600,
-                secretIdTtl: 86400,
+                // A secret id that never expires: the app logs in again with it every tokenMaxTtl.
+                secretIdTtl: 0,
                 tokenType: "service",
             });
-            expect(inputs(TYPES.approleRole, "orders-cron-approle")).toMatchObject({ backend: "team/approle", tokenTtl: 1800, tokenMaxTtl: 14400, secretIdTtl: 600 });
+            expect(inputs(TYPES.approleRole, "orders-cron-approle")).toMatchObject({ backend: "team/approle", tokenTtl: 1800, tokenMaxTtl: 14400, secretIdTtl: 18000 });
             const approle = named(TYPES.approleRole, "orders-web-approle");
             expect(approle.dependencies).toEqual(
                 expect.arrayContaining([named(TYPES.policy, "orders-web-policy").urn, named(TYPES.authBackend, "orders-approle-backend").urn]),
