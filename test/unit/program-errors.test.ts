@@ -22,7 +22,7 @@ const CASES: [string, Record<string, string>, string[], string][] = [
     ["an unknown access level", withRoles((roles) => (roles[1].access = "superuser")), [],
         'stack config (vault-pg) roles[1] "readwrite": access = "superuser": unknown access level; expected one of readonly, readwrite, owner'],
     ["an unknown key inside apps[]", withApps((apps) => (apps[0].tokenTTL = "5m")), [],
-        'stack config (vault-pg) apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, tokenTtl, tokenMaxTtl, secretIdTtl'],
+        'stack config (vault-pg) apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, staticRoles, tokenTtl, tokenMaxTtl, secretIdTtl'],
     ["an unknown key inside roles[]", withRoles((roles) => (roles[2].ttl = "1h")), [],
         'stack config (vault-pg) roles[2] "owner": ttl = "1h": unknown key; known keys are name, access, defaultTtl, maxTtl'],
     ["a port out of range", { ...devConfig, vaultHostPort: "70000" }, [], "stack config (vault-pg): vaultHostPort = 70000: a port must be a whole number from 1 to 65535"],

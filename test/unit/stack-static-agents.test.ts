@@ -17,9 +17,16 @@ describe("the dev stack program with a static role", () => {
         await recorder.settle();
     });
 
-    it("lets the connection serve the static role and declares it once", () => {
-        const connection = plain<{ allowedRoles: string[] }>(byType(recorder.resources, TYPES.connection)[0].inputs);
-        expect(connection.allowedRoles).toEqual(["readonly", "readwrite", "owner", "pgbouncer"]);
+    it("gives the static role a connection of its own, like each dynamic role, and declares it once", () => {
+        const allowed = byType(recorder.resources, TYPES.connection).map((resource) => plain<{ name: string; allowedRoles: string[] }>(resource.inputs));
+        expect(allowed.map((connection) => [connection.name, connection.allowedRoles])).toEqual([
+            ["app-readonly", ["readonly"]],
+            ["app-readwrite", ["readwrite"]],
+            ["app-owner", ["owner"]],
+            ["app-pgbouncer", ["pgbouncer"]],
+        ]);
+        const staticRole = byType(recorder.resources, TYPES.staticRole).map((resource) => plain<{ dbName: string }>(resource.inputs));
+        expect(staticRole.map((role) => role.dbName)).toEqual(["app-pgbouncer"]);
         expect(byType(recorder.resources, TYPES.staticRole).map((resource) => plain<{ name: string }>(resource.inputs).name)).toEqual(["pgbouncer"]);
     });
 

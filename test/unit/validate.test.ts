@@ -421,7 +421,7 @@ describe("readStackConfig", () => {
         ["roles", JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d", ttl: "5m" }]), undefined,
             `${WHERE} roles[0] "reader": ttl = "5m": unknown key; known keys are name, access, defaultTtl, maxTtl`],
         ["apps", ROLES, JSON.stringify([{ name: "web", roles: ["reader"], tokenTTL: "5m" }]),
-            `${WHERE} apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, tokenTtl, tokenMaxTtl, secretIdTtl`],
+            `${WHERE} apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, staticRoles, tokenTtl, tokenMaxTtl, secretIdTtl`],
     ])("rejects an unknown key inside %s, naming it", (_label, roles, apps, message) => {
         expectInvalid(() => readStackConfig({ roles, apps }), message);
     });
