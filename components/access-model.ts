@@ -1,6 +1,7 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
 import { checkPort, checkSqlName, checkSslMode, DEFAULTS, SslMode } from "./validate";
 
@@ -94,19 +95,7 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         this.schema = schema;
         this.groupRoles = groupRoleNames(prefix);
 
-        this.provider = new postgresql.Provider(
-            `${name}-provider`,
-            {
-                host: args.host,
-                port: args.port,
-                username: args.superuser,
-                password: args.superuserPassword,
-                database: "postgres",
-                sslmode: sslMode,
-                connectTimeout: 15,
-            },
-            { parent: this },
-        );
+        this.provider = postgresAdminProvider(name, { ...args, sslMode }, this);
         const childOpts = { parent: this, provider: this.provider };
 
         const groups = Object.fromEntries(

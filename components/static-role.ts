@@ -2,6 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { staticCredsPath } from "./hcl";
+import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, GroupRoleNames, staticRotationStatements } from "./sql";
 import { childLifecycle } from "./lifecycle";
 import { checkSslMode, invalid, resolveStaticRole, SslMode, StaticRoleSpec } from "./validate";
@@ -61,20 +62,7 @@ export class StaticRole extends pulumi.ComponentResource {
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:StaticRole", name, {}, opts);
 
-        const provider = new postgresql.Provider(
-            `${name}-provider`,
-            {
-                host: args.host,
-                port: args.port,
-                username: args.superuser,
-                password: args.superuserPassword,
-                database: "postgres",
-                sslmode: sslMode,
-                connectTimeout: 15,
-                superuser: false,
-            },
-            { parent: this },
-        );
+        const provider = postgresAdminProvider(name, { ...args, sslMode }, this, false);
         // opts.dependsOn (the access model: its group roles) goes to the user, which everything else here follows.
         this.user = new postgresql.Role(
             `${name}-user`,
