@@ -319,10 +319,17 @@ const mount: ResourceOps = {
     read: async (inputs, ctx) => ((await vaultRead(ctx, `sys/mounts/${inputs.path}`, [400, 404])) ? inputs : undefined),
 };
 
-function connectionBody(inputs: Inputs, ctx: ProviderContext): Inputs {
+/**
+ * The body the provider writes to `<backend>/config/<name>`. It sends the password (`password`, or the write-only
+ * `password_wo`) only on create, or when `password` or `password_wo_version` changed
+ * (vault/resource_database_secret_backend_connection.go, setDatabaseConnectionDataWithUserPass).
+ */
+function connectionBody(inputs: Inputs, ctx: ProviderContext, previous?: Inputs): Inputs {
     const postgresql = inputs.postgresql as Inputs;
     const unknown = Object.keys(postgresql).filter(
-        (key) => !["connectionUrl", "username", "password", "maxOpenConnections", "usernameTemplate", "passwordAuthentication"].includes(key) && postgresql[key] !== undefined,
+        (key) =>
+            !["connectionUrl", "username", "password", "passwordWo", "passwordWoVersion", "maxOpenConnections", "usernameTemplate", "passwordAuthentication"].includes(key) &&
+            postgresql[key] !== undefined,
     );
     if (unknown.length > 0) throw new Error(`applier does not know input(s) ${unknown.join(", ")} of ${TYPES.connection}.postgresql; extend the mapping`);
     return {
@@ -331,18 +338,23 @@ function connectionBody(inputs: Inputs, ctx: ProviderContext): Inputs {
         verify_connection: inputs.verifyConnection,
         connection_url: ctx.localUrl(str(postgresql.connectionUrl)),
         username: postgresql.username,
-        password: postgresql.password,
+        ...(sendsPassword(postgresql, previous?.postgresql as Inputs | undefined) ? { password: postgresql.password ?? postgresql.passwordWo } : {}),
         max_open_connections: postgresql.maxOpenConnections,
         username_template: postgresql.usernameTemplate,
         password_authentication: postgresql.passwordAuthentication,
     };
 }
 
-const connection: ResourceOps = {
+function sendsPassword(postgresql: Inputs, previous: Inputs | undefined): boolean {
+    return previous === undefined || postgresql.password !== previous.password || postgresql.passwordWoVersion !== previous.passwordWoVersion;
+}
+
+export const connection: ResourceOps = {
     inputs: ["backend", "name", "pluginName", "allowedRoles", "verifyConnection", "postgresql"],
     replaceOn: ["backend"],
     create: (inputs, ctx) => vault(ctx, "POST", `${inputs.backend}/config/${inputs.name}`, connectionBody(inputs, ctx)),
-    update: (_old, next, changed, ctx) => (changed.includes("name") ? notReplayed(TYPES.connection, ["name"]) : connection.create(next, ctx)),
+    update: (old, next, changed, ctx) =>
+        changed.includes("name") ? notReplayed(TYPES.connection, ["name"]) : vault(ctx, "POST", `${next.backend}/config/${next.name}`, connectionBody(next, ctx, old)),
     delete: (inputs, ctx) => vault(ctx, "DELETE", `${inputs.backend}/config/${inputs.name}`),
     read: async (inputs, ctx) => ((await vaultRead(ctx, `${inputs.backend}/config/${inputs.name}`)) ? inputs : undefined),
 };

@@ -4,11 +4,10 @@
  *   vault:index/audit:Audit               {type, path, description, options: {file_path}}
  *                                          -> PUT sys/audit/<path> {type, description, options}; file_path is the
  *                                             container's, rewritten to the local server's (the only rewrite here)
- *   vault:database/secretBackendConnection:SecretBackendConnection with postgresql.passwordWo/passwordWoVersion
- *                                          -> POST <backend>/config/<name>, with `password` only on create or when
- *                                             passwordWoVersion changed (terraform-provider-vault
- *                                             vault/resource_database_secret_backend_connection.go,
- *                                             setDatabaseConnectionDataWithUserPass)
+ *   vault:database/secretBackendConnection:SecretBackendConnection
+ *                                          -> the connection mapping of test/live/applier-providers.ts (which sends
+ *                                             the write-only password only on create or a new version); written
+ *                                             here between the mount and rotate-root
  *   vault:generic/endpoint:Endpoint        {path, dataJson, disableRead, disableDelete} -> POST <path> <dataJson>
  *   pulumi-nodejs:dynamic/vault-pg:VaultUnseal
  *                                          not applied here: tests run its create/update (initializeAndUnseal)
@@ -19,6 +18,7 @@ import * as vm from "vm";
 import { AppLogin, UnsealInputs, UnsealState } from "../../components";
 import { plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { applyResources } from "./applier";
+import { connection as connectionOps, Inputs } from "./applier-providers";
 import { PostgresServer, vaultRequest } from "./harness";
 
 export const SERVER_TYPES = {
@@ -34,23 +34,8 @@ export interface ServerTargets {
     auditLogPath?: string;
 }
 
-interface ConnectionInputs {
-    backend: string;
-    name: string;
-    pluginName: string;
-    allowedRoles: string[];
-    verifyConnection: boolean;
-    postgresql: {
-        connectionUrl: string;
-        username: string;
-        password?: string;
-        passwordWo?: string;
-        passwordWoVersion?: number;
-        maxOpenConnections: number;
-        usernameTemplate: string;
-        passwordAuthentication: string;
-    };
-}
+/** A connection as recorded: what the provider mapping takes, and the roles it allows. */
+type ConnectionInputs = Inputs & { allowedRoles: string[] };
 
 const ofType = (resources: RecordedResource[], type: string): RecordedResource[] => resources.filter((resource) => resource.type === type);
 
@@ -59,21 +44,10 @@ const ofType = (resources: RecordedResource[], type: string): RecordedResource[]
  * then the password is sent only if the write-only version changed.
  */
 export async function writeConnection(targets: ServerTargets, connection: ConnectionInputs, previous?: ConnectionInputs): Promise<void> {
-    const postgresql = connection.postgresql;
-    const sendPassword = previous === undefined || postgresql.password !== previous.postgresql.password || postgresql.passwordWoVersion !== previous.postgresql.passwordWoVersion;
-    const password = postgresql.password ?? postgresql.passwordWo;
-    await vaultRequest(targets.vault.address, targets.vault.rootToken, "POST", `${connection.backend}/config/${connection.name}`, {
-        plugin_name: connection.pluginName,
-        allowed_roles: connection.allowedRoles,
-        verify_connection: connection.verifyConnection,
-        // The container name on the Docker network becomes the local server's address.
-        connection_url: postgresql.connectionUrl.replace(/@[^/]+\//, `@${targets.postgres.host}:${targets.postgres.port}/`),
-        username: postgresql.username,
-        ...(sendPassword ? { password } : {}),
-        max_open_connections: postgresql.maxOpenConnections,
-        username_template: postgresql.usernameTemplate,
-        password_authentication: postgresql.passwordAuthentication,
-    });
+    // The container name on the Docker network becomes the local server's address.
+    const ctx = { targets, localUrl: (url: string) => url.replace(/@[^/]+\//, `@${targets.postgres.host}:${targets.postgres.port}/`) };
+    if (previous === undefined) await connectionOps.create(connection, ctx);
+    else await connectionOps.update(previous, connection, [], ctx);
 }
 
 export function connectionInputs(resources: RecordedResource[]): ConnectionInputs {
