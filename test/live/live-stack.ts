@@ -22,6 +22,8 @@ export interface RecordedProgram {
     credsPaths: Record<string, string>;
     apps: Record<string, AppLogin>;
     groupRoles: GroupRoleNames;
+    deployerPolicy: string;
+    vaultAdminPassword: string;
 }
 
 /** The dev stack's config, adjusted (values as Pulumi stores them: strings, lists and objects as JSON). */
@@ -39,13 +41,15 @@ export async function recordProgram(config?: ConfigChange): Promise<RecordedProg
         const mocks = await import("../helpers/pulumi-mocks");
         const recorder = await mocks.installMocks("dev", config ? config(baseConfig) : baseConfig);
         const program = await import("../../index");
-        const [database, mountPath, credsPaths, apps] = await Promise.all([
+        const [database, mountPath, credsPaths, apps, deployerPolicy, vaultAdminPassword] = await Promise.all([
             mocks.resolve(program.database),
             mocks.resolve(program.mountPath),
             mocks.resolve(program.credsPaths),
             mocks.resolve(program.apps),
+            mocks.resolve(program.deployerPolicy),
+            mocks.resolve(program.vaultAdminPassword),
         ]);
-        recorded = { resources: await recorder.settle(), database, mountPath, credsPaths, apps, groupRoles: program.groupRoles };
+        recorded = { resources: await recorder.settle(), database, mountPath, credsPaths, apps, groupRoles: program.groupRoles, deployerPolicy, vaultAdminPassword };
     });
     if (!recorded) throw new Error("recording the program produced nothing");
     return recorded;

@@ -15,10 +15,11 @@
  * Everything else goes through applyResources unchanged.
  */
 import * as vm from "vm";
-import { AppLogin, UnsealInputs, UnsealState } from "../../components";
+import { UnsealInputs, UnsealState } from "../../components";
 import { plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { applyResources } from "./applier";
 import { connection as connectionOps, Inputs } from "./applier-providers";
+import { recordProgram as recordLiveProgram, RecordedProgram } from "./live-stack";
 import { PostgresServer, vaultRequest } from "./harness";
 
 export const SERVER_TYPES = {
@@ -81,32 +82,12 @@ export async function applyServerStack(resources: RecordedResource[], targets: S
 }
 
 /** The program's outputs a live test uses. */
-export interface ProgramOutputs {
-    database: string;
-    credsPaths: Record<string, string>;
-    apps: Record<string, AppLogin>;
-    deployerPolicy: string;
-    vaultAdminPassword: string;
-}
+export type ProgramOutputs = Pick<RecordedProgram, "database" | "credsPaths" | "apps" | "deployerPolicy" | "vaultAdminPassword">;
 
-/**
- * Runs index.ts under mocks with a config, in a fresh module registry so that a test file can record the program
- * more than once (before and after a config change).
- */
+/** Records index.ts with a whole config (see live-stack.ts's recordProgram, which this calls). */
 export async function recordProgram(config: Record<string, string>): Promise<{ resources: RecordedResource[]; outputs: ProgramOutputs }> {
-    jest.resetModules();
-    const mocks = await import("../helpers/pulumi-mocks");
-    const recorder = await mocks.installMocks("dev", config);
-    const program = await import("../../index");
-    const [database, credsPaths, apps, deployerPolicy, vaultAdminPassword] = await Promise.all([
-        mocks.resolve(program.database),
-        mocks.resolve(program.credsPaths),
-        mocks.resolve(program.apps),
-        mocks.resolve(program.deployerPolicy),
-        mocks.resolve(program.vaultAdminPassword),
-    ]);
-    const resources = await recorder.settle();
-    return { resources, outputs: { database, credsPaths, apps, deployerPolicy, vaultAdminPassword } };
+    const recorded = await recordLiveProgram(() => config);
+    return { resources: recorded.resources, outputs: recorded };
 }
 
 /** The unseal resource's provider as Pulumi runs it: create, diff and update, from the serialized text. */
