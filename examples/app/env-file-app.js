@@ -9,7 +9,9 @@
  *
  * It writes its pid to <pid file>, runs `SELECT current_user` every [interval] ms (default 5) on one connection,
  * and after a SIGHUP, between two queries, connects with the new credentials, switches, and closes the old
- * connection before the agent's old lease runs out. On SIGTERM it prints a JSON summary and exits:
+ * connection before the agent's old lease runs out; each switch is logged on stderr as
+ *   switched credentials: <old user> -> <new user>
+ * On SIGTERM it prints a JSON summary on stdout and exits:
  *   { "queries": n, "failures": [...], "users": [...], "switches": [{ "at": ms, "from": user, "to": user }] }
  */
 const fs = require("fs");
@@ -67,6 +69,7 @@ async function main() {
                     current = next;
                     summary.users.push(next.user);
                     summary.switches.push({ at: Date.now(), from: previous.user, to: next.user });
+                    process.stderr.write(`switched credentials: ${previous.user} -> ${next.user}\n`);
                     await previous.client.end().catch(() => undefined);
                 }
             } catch (error) {
