@@ -21,7 +21,7 @@ export interface SessionOptions extends AppRoleLogin {
     /** Log in again this long before the token's max TTL; default 30% of the token TTL, 1 s to 60 s. */
     reloginMarginMs?: number;
     onError?: (error: Error) => void;
-    /** Called after a new login; the old token lives on until its own expiry. */
+    /** Called after a new login; the old token lives on until its own expiry (`expiryOf`). */
     onNewToken?: () => void;
 }
 
@@ -40,6 +40,8 @@ export class VaultApiError extends Error {
 export class AppRoleSession {
     private current = "";
     private expiresAt = 0;
+    /** The token before the last login and when it ends: its leases live until then, no longer. */
+    private previous = { token: "", expiresAt: 0 };
     private ttlSeconds = 0;
     /** Vault stopped extending the token (renewal capped by its max TTL, or not renewable). */
     private final = false;
@@ -61,6 +63,12 @@ export class AppRoleSession {
     /** When the current token expires unless renewed (ms since the epoch). */
     get tokenExpiresAt(): number {
         return this.expiresAt;
+    }
+
+    /** When a token this session logged in with ends (ms since the epoch): 0 for one older than the previous. */
+    expiryOf(token: string): number {
+        if (token === this.current) return this.expiresAt;
+        return token === this.previous.token ? this.previous.expiresAt : 0;
     }
 
     close(): void {
@@ -96,6 +104,7 @@ export class AppRoleSession {
             }
             throw error;
         }
+        if (this.current) this.previous = { token: this.current, expiresAt: this.expiresAt };
         this.current = response.auth.client_token;
         this.ttlSeconds = response.auth.lease_duration;
         this.expiresAt = Date.now() + response.auth.lease_duration * 1000;

@@ -7,7 +7,8 @@
  *   TTL (at least half a lease before the end), or is answered 400/404 (the lease is gone), it rotates at once:
  *   fetches new credentials, opens a new pool, sends new queries there, waits until the old pool has no query in
  *   flight, ends it, and revokes the old lease;
- * - after each new login it rotates too, since Vault revokes a token's leases when the token expires;
+ * - after each new login it rotates too, since Vault revokes a token's leases when the token expires: a lease read
+ *   under a replaced token counts as final and ends with that token, so a failed rotation is retried until then;
  * - retries Vault with exponential backoff, and reports every error that outlives the retries through `onError`
  *   and `status().lastError`: nothing is swallowed.
  *
@@ -50,6 +51,8 @@ export interface DynamicPoolStatus {
 interface Lease {
     username: string;
     leaseId: string;
+    /** The token that read it: Vault revokes the lease when that token expires. */
+    token: string;
     pool: Pool;
     expiresAt: number;
     durationSeconds: number;
@@ -73,13 +76,8 @@ export class DynamicCredentialPool {
         this.session = new AppRoleSession({
             ...options,
             onError: (error) => this.report(error),
-            // Leases die with the token that created them: move to credentials of the new token now.
-            // A rotation already under way may have read its credentials with the old token: rotate after it.
-            onNewToken: () =>
-                void (async () => {
-                    await this.rotating?.catch(() => undefined);
-                    await this.rotate();
-                })().catch((error: Error) => this.report(error)),
+            // Leases die with the token that read them: move to credentials of the new token now.
+            onNewToken: () => void this.tick(),
         });
     }
 
@@ -102,8 +100,8 @@ export class DynamicCredentialPool {
     status(): DynamicPoolStatus {
         return {
             username: this.current.username,
-            leaseRemainingSeconds: Math.max(0, Math.round((this.current.expiresAt - Date.now()) / 1000)),
-            finalLease: this.current.final,
+            leaseRemainingSeconds: Math.max(0, Math.round((this.endOf(this.current) - Date.now()) / 1000)),
+            finalLease: this.isFinal(this.current),
             rotations: this.rotations,
             lastError: this.lastError?.message,
         };
@@ -165,6 +163,7 @@ export class DynamicCredentialPool {
         const lease: Lease = {
             username: creds.data.username,
             leaseId: creds.lease_id,
+            token: this.session.token,
             pool,
             expiresAt: Date.now() + creds.lease_duration * 1000,
             durationSeconds: creds.lease_duration,
@@ -185,6 +184,16 @@ export class DynamicCredentialPool {
         return lease;
     }
 
+    /** When the lease ends: its own expiry, or its token's if that comes first. */
+    private endOf(lease: Lease): number {
+        return Math.min(lease.expiresAt, this.session.expiryOf(lease.token));
+    }
+
+    /** No renewal keeps the lease: Vault capped it, or the token that read it has been replaced by a new login. */
+    private isFinal(lease: Lease): boolean {
+        return lease.final || lease.token !== this.session.token;
+    }
+
     private schedule(): void {
         if (this.closed) return;
         clearTimeout(this.timer);
@@ -192,20 +201,25 @@ export class DynamicCredentialPool {
         const now = Date.now();
         const margin =
             this.options.rotationMarginMs ?? Math.min(30_000, Math.max(1_000, lease.durationSeconds * 300));
-        const at = lease.final ? lease.expiresAt - margin : now + (lease.expiresAt - now) * (this.options.renewAt ?? 0.5);
+        const at = this.isFinal(lease) ? this.endOf(lease) - margin : now + (lease.expiresAt - now) * (this.options.renewAt ?? 0.5);
         this.timer = setTimeout(() => void this.tick(), Math.max(0, at - now));
         this.timer.unref?.();
     }
 
+    /** Renews or rotates; runs on the lease's timer and right after each new login. */
     private async tick(): Promise<void> {
+        if (this.closed) return;
+        clearTimeout(this.timer);
         try {
-            if (!this.current.final) await this.renew();
+            if (!this.isFinal(this.current)) await this.renew();
             // A capped renewal leaves at least half a lease: rotating now, not at the margin, keeps that slack.
-            if (this.current.final) await this.rotate();
+            if (this.isFinal(this.current)) await this.rotate();
+            // A rotation already under way at the new login read its credentials with the old token: once more.
+            if (this.current.token !== this.session.token) await this.rotate();
         } catch (error) {
             this.report(error as Error);
             // Retry soon, but never after the credentials expire.
-            await sleep(Math.min(1_000, Math.max(0, this.current.expiresAt - Date.now()) / 4));
+            await sleep(Math.min(1_000, Math.max(0, this.endOf(this.current) - Date.now()) / 4));
         }
         this.schedule();
     }
@@ -240,7 +254,7 @@ export class DynamicCredentialPool {
     /** Waits until no query runs on the pool (or its credentials expire), ends it, then revokes its lease. */
     private async retire(lease: Lease): Promise<void> {
         lease.retiring = true;
-        while ((lease.pool.waitingCount > 0 || lease.pool.idleCount < lease.pool.totalCount) && Date.now() < lease.expiresAt) {
+        while ((lease.pool.waitingCount > 0 || lease.pool.idleCount < lease.pool.totalCount) && Date.now() < this.endOf(lease)) {
             await sleep(25);
         }
         await lease.pool.end().catch((error: Error) => this.report(error));

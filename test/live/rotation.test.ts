@@ -6,11 +6,13 @@
  * what it holds runs out.
  *
  * Slack by design: renewals (of lease and token) run at half-life, so a renewal capped by a max TTL is seen at least
- * half a TTL before the end, less Vault's rounding to whole seconds; the pool rotates, or logs in again, right then.
- * With 3 s TTLs that leaves at least ~1.5 s for a rotation, which takes one creds read and one new connection: tens
- * of ms, half a second at worst on a loaded 2-core machine. Shorter TTLs (2 s) left under a second and failed 1 run
- * in 5 under load.
+ * half a TTL before the end, less Vault's rounding to whole seconds. The pool rotates right then; the session logs
+ * in again 1 s (30% of the token TTL, at least 1 s) before its token ends, and the pool moves to the new token's
+ * credentials at once, retrying until the old token ends if that fails. A rotation takes one creds read and one new
+ * connection: tens of ms, half a second at worst on a loaded 2-core machine. Shorter TTLs (2 s) left under a second
+ * and failed 1 run in 5 under load.
  */
+import * as http from "http";
 import { AddressInfo } from "net";
 import { DynamicCredentialPool } from "../../examples/app/dynamic-pool";
 import { createServer } from "../../examples/app/server";
@@ -26,6 +28,8 @@ const APPS = {
     shortToken: { name: "short-token", roles: ["rotating"], tokenTtl: 3, tokenMaxTtl: 5 },
     /** (b) Token and lease both end 8 s after they start. */
     together: { name: "together", roles: ["rotating"], tokenTtl: 8, tokenMaxTtl: 8 },
+    /** (d) Like (a), behind a Vault whose first credentials read under each new token fails. */
+    flakyAfterLogin: { name: "flaky-after-login", roles: ["rotating"], tokenTtl: 3, tokenMaxTtl: 5 },
     /** (c) The secret id (7 s) allows one or two new logins (every ~3.5 s), never a third. */
     expiringSecretId: { name: "expiring-secret-id", roles: ["rotating"], tokenTtl: 3, tokenMaxTtl: 5, secretIdTtl: 7 },
 };
@@ -72,13 +76,14 @@ describeLive("an application living on rotating credentials", () => {
     });
 
     /** Starts the example service for one app and puts it under steady load. */
-    async function serve(app: string): Promise<Served> {
+    async function serve(app: string, vault: { address: string; attempts?: number } = { address: stack.vault.address }): Promise<Served> {
         const loginPath = stack.apps[app].loginPath;
         const { roleId, secretId } = await issueAppRoleLogin(stack.vault.address, stack.vault.rootToken, loginPath, app);
         const started = Date.now();
         const errors: Served["errors"] = [];
         const database = await DynamicCredentialPool.start({
-            vaultAddress: stack.vault.address,
+            vaultAddress: vault.address,
+            attempts: vault.attempts,
             loginPath,
             roleId,
             secretId,
@@ -174,6 +179,47 @@ describeLive("an application living on rotating credentials", () => {
         await expectCleanRotations(APPS.together.name);
     }, 90_000);
 
+    // (d) Vault revokes a token's leases when the token ends: a rotation that fails after a new login is retried.
+    it("(d) retries a rotation that failed right after a new login, before the old token ends", async () => {
+        const tokensSeen = new Set<string>();
+        const refused: string[] = [];
+        // Forwards to Vault, but answers 503 to the first creds read under every token after the first.
+        const proxy = http
+            .createServer((request, response) => {
+                const token = String(request.headers["x-vault-token"] ?? "");
+                if (request.method === "GET" && request.url === `/v1/${stack.credsPaths[ROTATING_ROLE.name]}` && !tokensSeen.has(token)) {
+                    tokensSeen.add(token);
+                    if (tokensSeen.size > 1) {
+                        refused.push(token);
+                        response.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ errors: ["injected: Vault is busy"] }));
+                        return;
+                    }
+                }
+                const upstream = http.request(`${stack.vault.address}${request.url}`, { method: request.method, headers: request.headers }, (answer) => {
+                    response.writeHead(answer.statusCode ?? 502, answer.headers);
+                    answer.pipe(response);
+                });
+                request.pipe(upstream);
+            })
+            .listen(0, "127.0.0.1");
+        await new Promise((resolveListen) => proxy.once("listening", resolveListen));
+        try {
+            // One attempt per Vault call, so the injected failure reaches the pool instead of its retry loop.
+            const address = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+            const served = await serve(APPS.flakyAfterLogin.name, { address, attempts: 1 });
+            await untilRotations(served, MIN_ROTATIONS);
+            await served.stop();
+
+            expect(refused.length).toBeGreaterThanOrEqual(MIN_ROTATIONS);
+            expect(served.errors.length).toBeGreaterThanOrEqual(MIN_ROTATIONS);
+            expect(served.errors.every((error) => /injected: Vault is busy/.test(error.message))).toBe(true);
+            expect(served.database.status().rotations).toBeGreaterThanOrEqual(MIN_ROTATIONS);
+            expect(served.failures).toEqual([]);
+        } finally {
+            await new Promise((resolveClose) => proxy.close(resolveClose));
+        }
+    }, 90_000);
+
     it("(c) reports an expired secret id clearly and keeps serving on the credentials it holds", async () => {
         const served = await serve(APPS.expiringSecretId.name);
         const started = Date.now();
@@ -182,13 +228,15 @@ describeLive("an application living on rotating credentials", () => {
             await sleep(50);
             refused = served.errors.find((error) => /AppRole login refused/.test(error.message));
         }
-        // The old token still has at least ~1.5 s to live (see the header): serving goes on meanwhile.
+        // The old token still has about 1 s to live (see the header): serving goes on meanwhile.
         await sleep(500);
         const status = served.database.status();
         await served.stop();
 
         expect(refused?.message).toMatch(/-> 400: .*secret id has expired, was used up or destroyed; issue a new one/);
         expect(status.lastError).toMatch(/AppRole login refused/);
+        // Nothing else went wrong on the way (a failed rotation would show here, with its cause).
+        expect(served.errors.filter((error) => !/AppRole login refused/.test(error.message))).toEqual([]);
         expect(served.failures.filter((failure) => failure.at <= refused!.at + 500)).toEqual([]);
         expect(served.successesAfter(refused!.at + 400)).toBeGreaterThan(0);
         // Before the refusal, one new login succeeded and brought new credentials.
