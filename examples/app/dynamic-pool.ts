@@ -218,8 +218,8 @@ export class DynamicCredentialPool {
             if (this.current.token !== this.session.token) await this.rotate();
         } catch (error) {
             this.report(error as Error);
-            // Retry soon, but never after the credentials expire.
-            await sleep(Math.min(1_000, Math.max(0, this.endOf(this.current) - Date.now()) / 4));
+            // Retry soon, before the credentials expire; once they have, every 100 ms rather than in a busy loop.
+            await sleep(Math.max(100, Math.min(1_000, (this.endOf(this.current) - Date.now()) / 4)));
         }
         this.schedule();
     }
