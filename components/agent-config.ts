@@ -122,6 +122,11 @@ export function signalCommand(pidFile: string): string[] {
 
 const list = (values: readonly string[]): string => `[${values.map(agentHclString).join(", ")}]`;
 
+/** A `template` block that renders `contents` into an owner-only file, with any further lines inside it. */
+function fileTemplate(destination: string, contents: string, more: string[] = []): string {
+    return ["template {", `  destination = ${agentHclString(destination)}`, '  perms       = "0600"', `  contents    = ${agentHclString(contents)}`, ...more, "}"].join("\n");
+}
+
 /** The agent config for one application. */
 export function renderAgentConfig(spec: AgentConfigSpec): string {
     const autoAuth = [
@@ -160,25 +165,14 @@ export function renderAgentConfig(spec: AgentConfigSpec): string {
         ].join("\n");
         return [...header, ...envTemplates, exec].join("\n\n") + "\n";
     }
-    const jsonFile = [
-        "template {",
-        `  destination = ${agentHclString(fileName(spec.outputDir, AGENT_FILES.json))}`,
-        '  perms       = "0600"',
-        `  contents    = ${agentHclString(jsonTemplate(spec))}`,
-        "}",
-    ].join("\n");
+    const jsonFile = fileTemplate(fileName(spec.outputDir, AGENT_FILES.json), jsonTemplate(spec));
     // One signal per render: the command hangs on the last file, written after the JSON one in the same pass.
-    const envFile = [
-        "template {",
-        `  destination = ${agentHclString(fileName(spec.outputDir, AGENT_FILES.env))}`,
-        '  perms       = "0600"',
-        `  contents    = ${agentHclString(envTemplate(spec))}`,
+    const envFile = fileTemplate(fileName(spec.outputDir, AGENT_FILES.env), envTemplate(spec), [
         "  exec {",
         `    command = ${list(signalCommand(spec.reload.signalPidFile))}`,
         '    timeout = "10s"',
         "  }",
-        "}",
-    ].join("\n");
+    ]);
     return [...header, jsonFile, envFile].join("\n\n") + "\n";
 }
 
