@@ -15,7 +15,7 @@ import * as path from "path";
 import { AGENT_FILES } from "../../components/agent-config";
 import { issueAppRoleLogin } from "../helpers/app-client";
 import { describeLive, VaultError } from "./harness";
-import { LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, LiveStack, startLiveStack } from "./live-stack";
 
 const AGENT_ROLE = { name: "agented", access: "readonly", defaultTtl: 6, maxTtl: 12 };
 /** Token TTL shorter than the test, so the agent must renew its own token; max TTL long, so it need not log in again. */
@@ -58,11 +58,7 @@ describeLive("Vault Agent renders rotating credentials for an app in any languag
 
     beforeAll(async () => {
         stack = await startLiveStack({
-            config: (config) => ({
-                ...config,
-                roles: JSON.stringify([...JSON.parse(config.roles), AGENT_ROLE]),
-                apps: JSON.stringify([...JSON.parse(config.apps), AGENT_APP]),
-            }),
+            config: appendToConfig({ roles: [AGENT_ROLE], apps: [AGENT_APP] }),
         });
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-agent-"));
     }, 120_000);

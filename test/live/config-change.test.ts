@@ -6,7 +6,7 @@
 import { Client } from "pg";
 import { TYPES } from "../helpers/pulumi-mocks";
 import { describeLive } from "./harness";
-import { ConfigChange, DatabaseCreds, LiveStack, recordProgram, startLiveStack } from "./live-stack";
+import { appendToConfig, ConfigChange, DatabaseCreds, LiveStack, recordProgram, startLiveStack } from "./live-stack";
 
 interface RoleConfig {
     name: string;
@@ -18,7 +18,7 @@ interface RoleConfig {
 const LEGACY_ROLE: RoleConfig = { name: "legacy", access: "readonly", defaultTtl: "10m", maxTtl: "1h" };
 const ANALYST_ROLE: RoleConfig = { name: "analyst", access: "readonly", defaultTtl: "10m", maxTtl: "1h" };
 
-const withLegacyRole: ConfigChange = (config) => ({ ...config, roles: JSON.stringify([...JSON.parse(config.roles), LEGACY_ROLE]) });
+const withLegacyRole: ConfigChange = appendToConfig({ roles: [LEGACY_ROLE] });
 
 /** readonly's TTL from 1h to 30m, "analyst" added and "legacy" removed, app "analytics" added. */
 const changed: ConfigChange = (config) => {

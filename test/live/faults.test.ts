@@ -7,7 +7,7 @@ import { dropExpiredUsers } from "../../scripts/drop-expired-users";
 import { plain, TYPES } from "../helpers/pulumi-mocks";
 import { describeLive, startVault, VaultError } from "./harness";
 import { applyResources } from "./applier";
-import { DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
 
 const SHORT_ROLE = { name: "short", access: "owner", defaultTtl: 3, maxTtl: 3 };
 
@@ -17,7 +17,7 @@ describeLive("faults", () => {
 
     beforeAll(async () => {
         stack = await startLiveStack({
-            config: (config) => ({ ...config, roles: JSON.stringify([...JSON.parse(config.roles), SHORT_ROLE]) }),
+            config: appendToConfig({ roles: [SHORT_ROLE] }),
         });
         token = await stack.login("web");
     }, 120_000);

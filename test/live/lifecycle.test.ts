@@ -5,7 +5,7 @@
  */
 import { Client } from "pg";
 import { describeLive } from "./harness";
-import { DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
 
 /** A role added to the dev stack's config for the expiry test: its credentials live four seconds at most. */
 const EPHEMERAL_ROLE = { name: "ephemeral", access: "readonly", defaultTtl: 3, maxTtl: 4 };
@@ -41,7 +41,7 @@ describeLive("credential lifecycle against real servers", () => {
 
     beforeAll(async () => {
         stack = await startLiveStack({
-            config: (config) => ({ ...config, roles: JSON.stringify([...JSON.parse(config.roles), EPHEMERAL_ROLE]) }),
+            config: appendToConfig({ roles: [EPHEMERAL_ROLE] }),
         });
         [webToken, reportsToken, migrationsToken] = await Promise.all([stack.login("web"), stack.login("reports"), stack.login("migrations")]);
         // The schema is created the way an application would: by its migrations, with owner credentials.

@@ -29,6 +29,14 @@ export interface RecordedProgram {
 /** The dev stack's config, adjusted (values as Pulumi stores them: strings, lists and objects as JSON). */
 export type ConfigChange = (config: Record<string, string>) => Record<string, string>;
 
+/** A ConfigChange that appends entries to the config's JSON lists (`roles`, `apps`, `staticRoles`; absent = empty). */
+export function appendToConfig(extra: Partial<Record<"roles" | "apps" | "staticRoles", object[]>>): ConfigChange {
+    return (config) => ({
+        ...config,
+        ...Object.fromEntries(Object.entries(extra).map(([key, entries]) => [key, JSON.stringify([...JSON.parse(config[key] ?? "[]"), ...entries])])),
+    });
+}
+
 /**
  * Runs index.ts under mocks, under Jest in a module registry of its own so that a test can record the program more
  * than once (outside Jest, e.g. in the benchmark, once per process).

@@ -18,7 +18,7 @@ import { DynamicCredentialPool } from "../../examples/app/dynamic-pool";
 import { createServer } from "../../examples/app/server";
 import { issueAppRoleLogin } from "../helpers/app-client";
 import { describeLive } from "./harness";
-import { LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, LiveStack, startLiveStack } from "./live-stack";
 
 const ROTATING_ROLE = { name: "rotating", access: "readonly", defaultTtl: 3, maxTtl: 8 };
 const APPS = {
@@ -57,11 +57,7 @@ describeLive("an application living on rotating credentials", () => {
 
     beforeAll(async () => {
         stack = await startLiveStack({
-            config: (config) => ({
-                ...config,
-                roles: JSON.stringify([...JSON.parse(config.roles), ROTATING_ROLE]),
-                apps: JSON.stringify([...JSON.parse(config.apps), ...Object.values(APPS)]),
-            }),
+            config: appendToConfig({ roles: [ROTATING_ROLE], apps: Object.values(APPS) }),
         });
         const ownerCreds = await stack.readCreds(stack.vault.rootToken, stack.credsPaths.owner);
         const owner = await stack.connect(ownerCreds);

@@ -8,7 +8,7 @@ import { StaticCredentialPool } from "../../examples/app/static-pool";
 import { issueAppRoleLogin } from "../helpers/app-client";
 import { plain, TYPES } from "../helpers/pulumi-mocks";
 import { describeLive, VaultError } from "./harness";
-import { LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, LiveStack, startLiveStack } from "./live-stack";
 
 const STATIC_ROLE = { name: "pooler", access: "readonly", rotationPeriod: 5 };
 const POOLER_APP = { name: "pooler-app", roles: [], staticRoles: ["pooler"] };
@@ -26,11 +26,7 @@ describeLive("a static role: fixed username, password rotated by Vault", () => {
 
     beforeAll(async () => {
         stack = await startLiveStack({
-            config: (config) => ({
-                ...config,
-                staticRoles: JSON.stringify([STATIC_ROLE]),
-                apps: JSON.stringify([...JSON.parse(config.apps), POOLER_APP]),
-            }),
+            config: appendToConfig({ staticRoles: [STATIC_ROLE], apps: [POOLER_APP] }),
         });
         const ownerCreds = await stack.readCreds(stack.vault.rootToken, stack.credsPaths.owner);
         const owner = await stack.connect(ownerCreds);
