@@ -75,15 +75,15 @@ export function renewStatements(): string[] {
 
 /**
  * Revocation statements, run by Vault in one transaction:
- * 1. end the user's open sessions (waiting up to 5 s each), so a revoked credential stops working at once;
- * 2. recreate the user if an earlier run of this revocation already dropped it (see recreateIfDroppedStatement);
- * 3. make the admin a member of the user: REASSIGN/DROP OWNED need the privileges of the role they act on;
+ * 1. recreate the user if an earlier run of this revocation already dropped it (see recreateIfDroppedStatement);
+ * 2. make the admin a member of the user: ending its sessions, REASSIGN and DROP OWNED all need the privileges of
+ *    the role they act on (the admin created the user, so it holds ADMIN OPTION on it, also on PostgreSQL 16+);
+ * 3. end the user's open sessions (waiting up to 5 s each), so a revoked credential stops working at once;
  * 4. give whatever the user still owns to the owner group (nothing is lost);
  * 5. drop the user's remaining grants, then the role itself.
  */
 export function revocationStatements(groups: GroupRoleNames): string[] {
-    const [endSessions, ...rest] = removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner);
-    return [endSessions, recreateIfDroppedStatement(), ...rest];
+    return [recreateIfDroppedStatement(), ...removeUserStatements(DYNAMIC_USER, "'{{name}}'", groups.owner)];
 }
 
 /**
@@ -97,11 +97,16 @@ function recreateIfDroppedStatement(): string {
     return `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE ${DYNAMIC_USER} NOLOGIN; END IF; END $$`;
 }
 
-/** The revocation sequence for one user, given as a quoted identifier and as a quoted literal. */
+/**
+ * The revocation sequence for one user, given as a quoted identifier and as a quoted literal. The admin takes the
+ * user's privileges first: pg_terminate_backend lets a role end the backends of roles whose privileges it has, so the
+ * admin needs no `pg_signal_backend`, which a managed service's admin cannot grant on PostgreSQL 16+ (it holds it
+ * without ADMIN OPTION, if at all).
+ */
 function removeUserStatements(userIdent: string, userLiteral: string, ownerGroup: string): string[] {
     return [
-        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = ${userLiteral} AND pid <> pg_backend_pid()`,
         `GRANT ${userIdent} TO CURRENT_USER`,
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = ${userLiteral} AND pid <> pg_backend_pid()`,
         `REASSIGN OWNED BY ${userIdent} TO ${quoteIdent(ownerGroup)}`,
         `DROP OWNED BY ${userIdent}`,
         `DROP ROLE IF EXISTS ${userIdent}`,

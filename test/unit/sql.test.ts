@@ -102,21 +102,24 @@ describe("every generated statement", () => {
 describe("revocation statements", () => {
     const revocation = revocationStatements(groups);
 
-    it("end sessions, recreate a user an earlier run dropped, take membership, reassign, drop owned, then drop the role", () => {
+    it("recreate a user an earlier run dropped, take membership, end sessions, reassign, drop owned, then drop the role", () => {
         expect(revocation).toEqual([
-            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_backend_pid()`,
             `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE "{{name}}" NOLOGIN; END IF; END $$`,
             `GRANT "{{name}}" TO CURRENT_USER`,
+            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_backend_pid()`,
             `REASSIGN OWNED BY "{{name}}" TO "app_owner"`,
             `DROP OWNED BY "{{name}}"`,
             `DROP ROLE IF EXISTS "{{name}}"`,
         ]);
     });
 
-    it("end sessions first and drop the role last, in every role and in expired-user cleanup", () => {
+    it("take the user's privileges before ending its sessions (no pg_signal_backend needed), and drop the role last, in every role and in expired-user cleanup", () => {
         const sequences = [...ACCESS_LEVELS.map((access) => roleStatements(access, groups).revocation), dropExpiredUserStatements("v-x", "app_owner")];
         for (const statements of sequences) {
-            expect(statements[0]).toMatch(/^SELECT pg_terminate_backend\(pid, 5000\) FROM pg_stat_activity WHERE usename = /);
+            const grant = statements.findIndex((statement) => /^GRANT "[^"]+" TO CURRENT_USER$/.test(statement));
+            const endSessions = statements.findIndex((statement) => statement.startsWith("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = "));
+            expect(grant).toBeGreaterThanOrEqual(0);
+            expect(endSessions).toBe(grant + 1);
             expect(statements[statements.length - 1]).toMatch(/^DROP ROLE IF EXISTS /);
             expect(statements.filter((statement) => statement.startsWith("DROP ROLE"))).toHaveLength(1);
         }
@@ -212,8 +215,8 @@ describe("expired-user cleanup", () => {
 
     it("removes one in revocation order, quoting a hostile name", () => {
         expect(dropExpiredUserStatements(`v-x"'; DROP ROLE postgres; --`, "app_owner")).toEqual([
-            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'v-x"''; DROP ROLE postgres; --' AND pid <> pg_backend_pid()`,
             `GRANT "v-x""'; DROP ROLE postgres; --" TO CURRENT_USER`,
+            `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'v-x"''; DROP ROLE postgres; --' AND pid <> pg_backend_pid()`,
             `REASSIGN OWNED BY "v-x""'; DROP ROLE postgres; --" TO "app_owner"`,
             `DROP OWNED BY "v-x""'; DROP ROLE postgres; --"`,
             `DROP ROLE IF EXISTS "v-x""'; DROP ROLE postgres; --"`,
