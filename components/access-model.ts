@@ -1,6 +1,7 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { PostgresAdminCheck } from "./postgres-admin-check";
 import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
 import { checkPort, checkSqlName, checkSslMode, DEFAULTS, SslMode } from "./validate";
@@ -47,7 +48,7 @@ export function accessGrantPlan(): PrivilegeGrant[] {
 }
 
 export interface PostgresAccessModelArgs {
-    /** Address the Pulumi process connects to as superuser. */
+    /** Address the Pulumi process connects to as the admin: a superuser, or a role with CREATEROLE and CREATEDB. */
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
     superuser: pulumi.Input<string>;
@@ -66,7 +67,9 @@ export interface PostgresAccessModelArgs {
 
 /**
  * The Postgres side of the model: the application database, three NOLOGIN group roles holding all privileges, and a
- * Vault admin role with CREATEROLE (never SUPERUSER) and admin option on the groups, so it can add members.
+ * Vault admin role with CREATEROLE (never SUPERUSER) and admin option on the groups, so it can add members. The
+ * admin that creates them may be a superuser or a managed service's admin with CREATEROLE and CREATEDB: it grants
+ * only roles it created, which PostgreSQL 16+ allows (the creator holds ADMIN OPTION on them).
  */
 export class PostgresAccessModel extends pulumi.ComponentResource {
     public readonly database: pulumi.Output<string>;
@@ -80,6 +83,8 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
     public readonly appDatabase: postgresql.Database;
     public readonly groups: Record<AccessLevel, postgresql.Role>;
     public readonly vaultAdmin: postgresql.Role;
+    /** The admin privilege check every Postgres resource here waits for. */
+    public readonly adminCheck: PostgresAdminCheck;
 
     constructor(name: string, args: PostgresAccessModelArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `PostgresAccessModel ${name}`;
@@ -96,18 +101,21 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         this.groupRoles = groupRoleNames(prefix);
 
         this.provider = postgresAdminProvider(name, { ...args, sslMode }, this);
+        // A missing privilege stops the program here, before any Postgres resource exists.
+        this.adminCheck = new PostgresAdminCheck(
+            `${name}-admin-check`,
+            { host: args.host, port: args.port, username: args.superuser, password: args.superuserPassword, sslMode, database: databaseName },
+            { parent: this },
+        );
         const childOpts = { parent: this, provider: this.provider };
+        const checkedOpts = { ...childOpts, dependsOn: [this.adminCheck] };
 
         const groups = Object.fromEntries(
             ACCESS_LEVELS.map((access) => [
                 access,
-                new postgresql.Role(`${name}-${access}`, { name: this.groupRoles[access], login: false }, childOpts),
+                new postgresql.Role(`${name}-${access}`, { name: this.groupRoles[access], login: false }, checkedOpts),
             ]),
         ) as Record<AccessLevel, postgresql.Role>;
-        // The provider drops a role after reassigning what it owns in its own database (postgres) only: the owner
-        // group's tables in this database block DROP ROLE until the database is gone, so it goes first on destroy.
-        const database = new postgresql.Database(`${name}-database`, { name: databaseName }, { ...childOpts, dependsOn: Object.values(groups) });
-
         const adminPassword = pulumi.secret(
             new random.RandomPassword(`${name}-vault-admin-password`, { length: 32, special: false }, { parent: this }).result,
         );
@@ -117,11 +125,28 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         const admin = new postgresql.Role(
             `${name}-vault-admin`,
             { name: adminName, login: true, createRole: true, password: adminPassword },
-            { ...childOpts, ignoreChanges: ["roles"] },
+            { ...checkedOpts, ignoreChanges: ["roles"] },
         );
 
+        // Dropping the database ends every session in it, Vault's pooled ones as the Vault admin included, and only a
+        // role with the privileges of a session's user may end it: from PostgreSQL 16 a non-superuser admin holds ADMIN
+        // OPTION on the roles it created, not their privileges (unless createrole_self_grant says so). The provider
+        // reads back the first pg_auth_members row of the pair (getGrantRoleQuery, resource_postgresql_grant_role.go),
+        // which on 16+ is that creator's row with admin option; every argument forces a new grant, so the read value
+        // is ignored rather than replacing the grant on every up. Asking for the admin option instead is refused on
+        // 16+ ("ADMIN option cannot be granted back to your own grantor").
+        const adminSessions = new postgresql.GrantRole(
+            `${name}-admin-in-vault-admin`,
+            { role: args.superuser, grantRole: admin.name, withAdminOption: false },
+            { ...childOpts, dependsOn: [admin], ignoreChanges: ["withAdminOption"] },
+        );
+        // The provider drops a role after reassigning what it owns in its own database (postgres) only: the owner
+        // group's tables in this database block DROP ROLE until the database is gone, so it goes first on destroy,
+        // while the admin may still end the Vault admin's sessions.
+        const database = new postgresql.Database(`${name}-database`, { name: databaseName }, { ...childOpts, dependsOn: [...Object.values(groups), adminSessions] });
+
         // Catalog updates in parallel fail with "tuple concurrently updated": apply grants one after another.
-        let previous: pulumi.CustomResource = admin;
+        let previous: pulumi.CustomResource = adminSessions;
         for (const access of ACCESS_LEVELS) {
             previous = new postgresql.GrantRole(
                 `${name}-vault-admin-in-${access}`,
@@ -129,12 +154,6 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
                 { ...childOpts, dependsOn: [previous] },
             );
         }
-        // Lets revocation end a revoked user's open sessions.
-        previous = new postgresql.GrantRole(
-            `${name}-vault-admin-signal-backend`,
-            { role: admin.name, grantRole: "pg_signal_backend" },
-            { ...childOpts, dependsOn: [previous] },
-        );
         for (const grant of accessGrantPlan()) {
             const grantName = `${name}-${grant.access}-${grant.kind}-${grant.objectType}`;
             const target = {

@@ -6,6 +6,7 @@ export * from "./connection-layout";
 export * from "./database-role";
 export * from "./deployer-policy";
 export * from "./hcl";
+export * from "./postgres-admin-check";
 export * from "./postgres-server";
 export * from "./secrets-engine";
 export * from "./server-config";

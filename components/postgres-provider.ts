@@ -13,9 +13,15 @@ export interface PostgresAdminConnection {
 
 /**
  * An explicit postgresql provider for one component's children, connected to the `postgres` database.
- * `superuser: false` makes the provider skip reading password hashes back (see StaticRole).
+ *
+ * `superuser: false` always, whatever the admin is: in terraform-provider-postgresql (which @pulumi/postgresql 3.18
+ * bridges) the setting gates one thing, reading a LOGIN role's password back from `pg_shadow` on refresh
+ * (`readRolePassword`, postgresql/resource_postgresql_role.go; `superuser` in postgresql/provider.go, default true),
+ * which fails for a managed service's admin ("could not read role password ... is not a SUPERUSER") and would show
+ * a password Vault rotated as drift. Everything else detects a superuser on the server (`withRolesGranted`,
+ * postgresql/helpers.go). With it off, the provider keeps the password from state.
  */
-export function postgresAdminProvider(name: string, connection: PostgresAdminConnection, parent: pulumi.Resource, superuser?: boolean): postgresql.Provider {
+export function postgresAdminProvider(name: string, connection: PostgresAdminConnection, parent: pulumi.Resource): postgresql.Provider {
     return new postgresql.Provider(
         `${name}-provider`,
         {
@@ -26,7 +32,7 @@ export function postgresAdminProvider(name: string, connection: PostgresAdminCon
             database: "postgres",
             sslmode: connection.sslMode,
             connectTimeout: 15,
-            superuser,
+            superuser: false,
         },
         { parent },
     );

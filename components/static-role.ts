@@ -28,9 +28,9 @@ export interface StaticRoleArgs extends StaticRoleSpec {
  * A PostgreSQL login user with a fixed name, for clients that pin a user (connection poolers, long migrations), and
  * the Vault static role that owns and rotates its password. Pulumi never sets or reads the password:
  * - the user is created without one; Vault sets the first on creating the static role, then one per rotation;
- * - its provider runs with `superuser: false`, so a refresh keeps the (empty) password from state instead of reading
- *   the verifier Vault set from pg_shadow (`readRolePassword`, postgresql/resource_postgresql_role.go in
- *   cyrilgdn/terraform-provider-postgresql), which would show as drift and be cleared by the next `up`;
+ * - its provider runs with `superuser: false` (postgres-provider.ts), so a refresh keeps the (empty) password from
+ *   state instead of reading the verifier Vault set from pg_shadow, which would show as drift and be cleared by the
+ *   next `up`;
  * - the static role reads back username, db_name, rotation_period/rotation_schedule and rotation_statements, never
  *   the password (`databaseSecretBackendStaticRoleRead`, vault/resource_database_secret_backend_static_role.go in
  *   hashicorp/terraform-provider-vault): declaring each of them means refresh shows no drift.
@@ -62,7 +62,7 @@ export class StaticRole extends pulumi.ComponentResource {
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:StaticRole", name, {}, opts);
 
-        const provider = postgresAdminProvider(name, { ...args, sslMode }, this, false);
+        const provider = postgresAdminProvider(name, { ...args, sslMode }, this);
         // opts.dependsOn (the access model: its group roles) goes to the user, which everything else here follows.
         this.user = new postgresql.Role(
             `${name}-user`,

@@ -212,6 +212,7 @@ export const TYPES = {
     policy: "vault:index/policy:Policy",
     authBackend: "vault:index/authBackend:AuthBackend",
     approleRole: "vault:appRole/authBackendRole:AuthBackendRole",
+    adminCheck: "pulumi-nodejs:dynamic/vault-pg:PostgresAdminCheck",
 } as const;
 
 /** Marker keys the Pulumi wire format uses for a secret value: `{ [SIG_KEY]: SECRET_SIG, value }`. */

@@ -182,11 +182,33 @@ describe("components", () => {
             expect(await isSecret(access.vaultAdminPassword)).toBe(true);
         });
 
-        it("gives the admin admin option on the groups and pg_signal_backend", () => {
+        it("gives the admin admin option on the groups and no predefined role (a managed admin cannot grant pg_signal_backend on 16+)", () => {
             for (const level of ["readonly", "readwrite", "owner"]) {
                 expect(inputs(TYPES.pgGrantRole, `am-vault-admin-in-${level}`)).toEqual({ role: "vault_admin", grantRole: `app_${level}`, withAdminOption: true });
             }
-            expect(inputs(TYPES.pgGrantRole, "am-vault-admin-signal-backend")).toEqual({ role: "vault_admin", grantRole: "pg_signal_backend" });
+            const granted = all.filter((resource) => resource.type === TYPES.pgGrantRole && resource.name.startsWith("am-")).map((resource) => plain<{ grantRole: string }>(resource.inputs).grantRole);
+            expect(granted.sort()).toEqual(["app_owner", "app_readonly", "app_readwrite", "vault_admin"]);
+        });
+
+        it("makes the Pulumi admin a member of the Vault admin, and drops the database while it still is: its sessions can then be ended", () => {
+            const membership = named(TYPES.pgGrantRole, "am-admin-in-vault-admin");
+            expect(plain(membership.inputs)).toEqual({ role: "postgres", grantRole: "vault_admin", withAdminOption: false });
+            expect(membership.ignoreChanges).toEqual(["withAdminOption"]);
+            expect(named(TYPES.pgDatabase, "am-database").dependencies).toContain(membership.urn);
+        });
+
+        it("checks the admin's privileges before any Postgres resource, with the password secret", () => {
+            const check = named(TYPES.adminCheck, "am-admin-check");
+            expect(plain(check.inputs)).toMatchObject({ host: "127.0.0.1", port: 5432, username: "postgres", password: "pw", sslMode: "disable", database: "app" });
+            expect(isSecretInput(check.inputs.password)).toBe(true);
+            const unchecked = all.filter(
+                (resource) => resource.name.startsWith("am-") && resource.type.startsWith("postgresql:") && !resource.dependencies.includes(check.urn),
+            );
+            // Everything else waits for a group role or the admin role, which wait for the check.
+            for (const resource of unchecked) {
+                expect(resource.dependencies.some((urn) => urn.endsWith("::am-vault-admin") || /::am-(readonly|readwrite|owner)$/.test(urn))).toBe(true);
+            }
+            for (const first of ["am-vault-admin", "am-readonly", "am-readwrite", "am-owner"]) expect(named(TYPES.pgRole, first).dependencies).toContain(check.urn);
         });
 
         it("declares every grant and default privilege of the plan, defaults for the owner group's objects", () => {
@@ -238,7 +260,8 @@ describe("components", () => {
 
         it("uses its own explicit postgresql provider for every database child", () => {
             const provider = named(TYPES.pgProvider, "am-provider");
-            expect(plain(provider.inputs)).toMatchObject({ host: "127.0.0.1", port: "5432", username: "postgres", password: "pw", database: "postgres", sslmode: "disable" });
+            // superuser false: the provider never reads password hashes back, which only a superuser may.
+            expect(plain(provider.inputs)).toMatchObject({ host: "127.0.0.1", port: "5432", username: "postgres", password: "pw", database: "postgres", sslmode: "disable", superuser: "false" });
             for (const resource of all.filter((r) => r.type.startsWith("postgresql:") && r.name.startsWith("am-"))) {
                 expect(providerUrn(resource.provider)).toBe(provider.urn);
             }
