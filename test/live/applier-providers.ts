@@ -8,6 +8,7 @@
 import { Client } from "pg";
 import { quoteIdent, quoteLiteral } from "../../components/sql";
 import { TYPES } from "../helpers/pulumi-mocks";
+import { providerFromText } from "./dynamic-provider";
 import { PostgresServer, VaultError, vaultRequest } from "./harness";
 
 export type Inputs = Record<string, unknown>;
@@ -18,10 +19,20 @@ export interface LiveTargets {
     vault: { address: string; rootToken: string };
 }
 
+/** Where and as whom a resource's postgresql provider logs in. */
+export interface PostgresLogin {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+}
+
 export interface ProviderContext {
     targets: LiveTargets;
     /** Rewrites an in-network connection URL to the local PostgreSQL (see applier.ts). */
     localUrl(url: string): string;
+    /** The admin the resource's postgresql provider logs in as (see applier.ts). */
+    pgAdmin: PostgresLogin;
 }
 
 export interface ResourceOps {
@@ -42,15 +53,40 @@ export interface ResourceOps {
 
 const hidePasswords = (statement: string): string => statement.replace(/PASSWORD '[^']*'/, "PASSWORD '***'");
 
-/** Runs statements in one transaction, as the provider does, in `database` (default: its own, postgres). */
-async function transaction(ctx: ProviderContext, statements: string[], database = "postgres"): Promise<string[]> {
-    const { postgres } = ctx.targets;
-    const client = new Client({ host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword, database });
+async function connectAsAdmin(ctx: ProviderContext, database: string): Promise<Client> {
+    const { host, port, user, password } = ctx.pgAdmin;
+    const client = new Client({ host, port, user, password, database });
     client.on("error", () => undefined);
     await client.connect();
+    return client;
+}
+
+/** Roles whose privileges a statement needs (the provider grants them to a non-superuser admin for its duration). */
+type RolesToGrant = (client: Client) => Promise<string[]>;
+
+/**
+ * Runs statements in one transaction as the provider's admin, as the provider does, in `database` (default: its
+ * own, postgres). With `rolesToGrant`, replays `withRolesGranted` (postgresql/helpers.go): a superuser runs them as
+ * they are; a non-superuser admin is first made a member of each role it is not yet a member of (with SET, on 16+),
+ * after revoking the reverse membership, and both are undone once the statements ran.
+ */
+async function transaction(ctx: ProviderContext, statements: string[], database = "postgres", rolesToGrant?: RolesToGrant, after: string[] = []): Promise<string[]> {
+    const client = await connectAsAdmin(ctx, database);
+    const log: string[] = [];
+    const run = async (statement: string): Promise<void> => {
+        await client.query(statement);
+        log.push(`${database}> ${hidePasswords(statement)}`);
+    };
     try {
         await client.query("BEGIN");
-        for (const statement of statements) await client.query(statement);
+        const roles = rolesToGrant ? await rolesToGrant(client) : [];
+        const { granted, revoked } = roles.length > 0 ? await grantRolesToAdmin(client, roles, run) : { granted: [], revoked: [] };
+        for (const statement of statements) await run(statement);
+        for (const role of granted) await run(`REVOKE ${quoteIdent(role)} FROM CURRENT_USER`);
+        for (const role of revoked) {
+            if ((await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rowCount) await run(`GRANT CURRENT_USER TO ${quoteIdent(role)}`);
+        }
+        for (const statement of after) await run(statement);
         await client.query("COMMIT");
     } catch (error) {
         await client.query("ROLLBACK").catch(() => undefined);
@@ -58,11 +94,63 @@ async function transaction(ctx: ProviderContext, statements: string[], database 
     } finally {
         await client.end();
     }
-    return statements.map((statement) => `${database}> ${hidePasswords(statement)}`);
+    return log;
 }
 
+/** isMemberOfRole (postgresql/helpers.go): a direct membership, with SET where the server has that option (16+). */
+async function isMember(client: Client, role: string, member: string): Promise<boolean> {
+    const hasSetOption = (await client.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'pg_auth_members' AND column_name = 'set_option'")).rowCount;
+    const query = `SELECT 1 FROM pg_auth_members WHERE pg_get_userbyid(roleid) = $1 AND pg_get_userbyid(member) = $2${hasSetOption ? " AND set_option" : ""}`;
+    return Boolean((await client.query(query, [role, member])).rowCount);
+}
+
+async function grantRolesToAdmin(client: Client, roles: string[], run: (statement: string) => Promise<void>): Promise<{ granted: string[]; revoked: string[] }> {
+    const { rows: [admin] } = await client.query<{ name: string; rolsuper: boolean }>("SELECT current_user AS name, rolsuper FROM pg_roles WHERE rolname = current_user");
+    const granted: string[] = [];
+    const revoked: string[] = [];
+    if (admin.rolsuper) return { granted, revoked };
+    for (const role of roles) {
+        const { rows: [target] } = await client.query<{ rolsuper: boolean }>("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [role]);
+        if (target?.rolsuper || role === admin.name) continue;
+        if (await isMember(client, admin.name, role)) {
+            await run(`REVOKE ${quoteIdent(admin.name)} FROM ${quoteIdent(role)}`);
+            revoked.push(role);
+        }
+        if (!(await isMember(client, role, admin.name))) {
+            await run(`GRANT ${quoteIdent(role)} TO ${quoteIdent(admin.name)}`);
+            granted.push(role);
+        }
+    }
+    return { granted, revoked };
+}
+
+/**
+ * getRolesToGrant (postgresql/resource_postgresql_grant.go): for a grant on tables or sequences, the owners of the
+ * schema's tables; for anything but a database, the schema's owner too, with `pg_database_owner` resolved to the
+ * database's owner.
+ */
+const grantOwners = (inputs: Inputs): RolesToGrant => async (client) => {
+    if (inputs.objectType === "database") return [];
+    const owners: string[] = [];
+    if (inputs.objectType !== "schema") {
+        const tables = await client.query<{ tableowner: string }>("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = $1", [inputs.schema]);
+        owners.push(...tables.rows.map((row) => row.tableowner));
+    }
+    const { rows: [schema] } = await client.query<{ owner: string }>(
+        "SELECT CASE WHEN r.rolname = 'pg_database_owner' THEN pg_get_userbyid(d.datdba)::text ELSE r.rolname::text END AS owner FROM pg_namespace n JOIN pg_roles r ON n.nspowner = r.oid, pg_database d WHERE n.nspname = $1 AND d.datname = current_database()",
+        [inputs.schema],
+    );
+    if (schema && !owners.includes(schema.owner)) owners.push(schema.owner);
+    return owners;
+};
+
 async function rows<T>(ctx: ProviderContext, sql: string, params: unknown[], database = "postgres"): Promise<T[]> {
-    return (await ctx.targets.postgres.query(sql, params, database)).rows as T[];
+    const client = await connectAsAdmin(ctx, database);
+    try {
+        return (await client.query(sql, params)).rows as T[];
+    } finally {
+        await client.end();
+    }
 }
 
 async function vault(ctx: ProviderContext, method: string, path: string, body?: Inputs): Promise<string[]> {
@@ -134,8 +222,9 @@ const pgRole: ResourceOps = {
     },
     delete: (inputs, ctx) => {
         const name = quoteIdent(str(inputs.name));
-        // In the provider's own database only: objects the role owns elsewhere make DROP ROLE fail.
-        return transaction(ctx, [`REASSIGN OWNED BY ${name} TO ${quoteIdent(ctx.targets.postgres.superuser)}`, `DROP OWNED BY ${name}`, `DROP ROLE ${name}`]);
+        // In the provider's own database only: objects the role owns elsewhere make DROP ROLE fail. The reassign runs
+        // with the role granted to a non-superuser admin; DROP ROLE once that membership is revoked again.
+        return transaction(ctx, [`REASSIGN OWNED BY ${name} TO ${quoteIdent(ctx.pgAdmin.user)}`, `DROP OWNED BY ${name}`], "postgres", async () => [str(inputs.name)], [`DROP ROLE ${name}`]);
     },
     async read(inputs, ctx) {
         const columns = ROLE_FLAGS.map(([, , column]) => column).join(", ");
@@ -201,9 +290,9 @@ const RELKIND: Record<string, string> = { table: "r", sequence: "S" };
 const pgGrant: ResourceOps = {
     inputs: ["database", "role", "schema", "objectType", "privileges"],
     replaceOn: ["database", "role", "schema", "objectType"],
-    create: (inputs, ctx) => transaction(ctx, [revokeGrant(inputs), ...grantStatements(inputs)], str(inputs.database)),
-    update: (old, next, _changed, ctx) => transaction(ctx, [revokeGrant(old), ...grantStatements(next)], str(next.database)),
-    delete: (inputs, ctx) => transaction(ctx, [revokeGrant(inputs)], str(inputs.database)),
+    create: (inputs, ctx) => transaction(ctx, [revokeGrant(inputs), ...grantStatements(inputs)], str(inputs.database), grantOwners(inputs)),
+    update: (old, next, _changed, ctx) => transaction(ctx, [revokeGrant(old), ...grantStatements(next)], str(next.database), grantOwners(next)),
+    delete: (inputs, ctx) => transaction(ctx, [revokeGrant(inputs)], str(inputs.database), grantOwners(inputs)),
     async read(inputs, ctx) {
         const database = str(inputs.database);
         const exists = await rows(ctx, "SELECT 1 FROM pg_database WHERE datname = $1", [database]);
@@ -257,9 +346,10 @@ function defaultPrivilegesStatement(inputs: Inputs, action: "GRANT" | "REVOKE"):
 const pgDefaultPrivileges: ResourceOps = {
     inputs: ["database", "owner", "role", "schema", "objectType", "privileges"],
     replaceOn: ["database", "owner", "role", "schema", "objectType"],
-    create: (inputs, ctx) => transaction(ctx, [defaultPrivilegesStatement(inputs, "REVOKE"), defaultPrivilegesStatement(inputs, "GRANT")], str(inputs.database)),
+    create: (inputs, ctx) =>
+        transaction(ctx, [defaultPrivilegesStatement(inputs, "REVOKE"), defaultPrivilegesStatement(inputs, "GRANT")], str(inputs.database), async () => [str(inputs.owner)]),
     update: (_old, next, _changed, ctx) => pgDefaultPrivileges.create(next, ctx),
-    delete: (inputs, ctx) => transaction(ctx, [defaultPrivilegesStatement(inputs, "REVOKE")], str(inputs.database)),
+    delete: (inputs, ctx) => transaction(ctx, [defaultPrivilegesStatement(inputs, "REVOKE")], str(inputs.database), async () => [str(inputs.owner)]),
     async read(inputs, ctx) {
         const exists = await rows(ctx, "SELECT 1 FROM pg_database WHERE datname = $1", [inputs.database]);
         if (exists.length === 0) return undefined;
@@ -284,7 +374,7 @@ const pgDatabase: ResourceOps = {
     replaceOn: [],
     async create(inputs, ctx) {
         const statement = `CREATE DATABASE ${quoteIdent(str(inputs.name))}`;
-        await ctx.targets.postgres.query(statement);
+        await rows(ctx, statement, []);
         return [`postgres> ${statement}`];
     },
     update: (_old, _next, changed) => notReplayed(TYPES.pgDatabase, changed),
@@ -296,7 +386,13 @@ const pgDatabase: ResourceOps = {
             `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(name)} AND pid <> pg_backend_pid()`,
             `DROP DATABASE ${quoteIdent(name)} WITH ( FORCE )`,
         ];
-        for (const statement of statements) await ctx.targets.postgres.query(statement);
+        try {
+            for (const statement of statements) await rows(ctx, statement, []);
+        } catch (error) {
+            // Name the sessions the admin could not end (a failure message only; the provider says less).
+            const sessions = await ctx.targets.postgres.query("SELECT usename, state FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", [name]);
+            throw new Error(`${(error as Error).message} (sessions in ${name}: ${JSON.stringify(sessions.rows)})`);
+        }
         return statements.map((statement) => `postgres> ${statement}`);
     },
     async read(inputs, ctx) {
@@ -442,6 +538,24 @@ const approleRole: ResourceOps = {
     read: async (inputs, ctx) => ((await vaultRead(ctx, `auth/${inputs.backend}/role/${inputs.roleName}`)) ? inputs : undefined),
 };
 
+/**
+ * The admin privilege check (components/postgres-admin-check.ts), run from the provider text the program serialized,
+ * as the dynamic provider host runs it, against the admin the applier logs in as.
+ */
+const adminCheck: ResourceOps = {
+    inputs: ["__provider", "host", "port", "username", "password", "sslMode", "database"],
+    replaceOn: [],
+    async create(inputs, ctx) {
+        const provider = providerFromText<{ create(inputs: Inputs): Promise<{ outs: Inputs }> }>(str(inputs.__provider), "PostgresAdminCheck");
+        const { host, port, user, password } = ctx.pgAdmin;
+        const { outs } = await provider.create({ ...inputs, host, port, username: user, password });
+        return [`check> admin ${user}: superuser ${String(outs.superuser)}, server ${String(outs.serverVersionNum)}`];
+    },
+    update: (_old, next, _changed, ctx) => adminCheck.create(next, ctx),
+    delete: async () => [],
+    read: async (inputs) => inputs,
+};
+
 const OPS: Record<string, ResourceOps> = {
     [TYPES.pgDatabase]: pgDatabase,
     [TYPES.pgRole]: pgRole,
@@ -455,6 +569,7 @@ const OPS: Record<string, ResourceOps> = {
     [TYPES.policy]: policy,
     [TYPES.authBackend]: authBackend,
     [TYPES.approleRole]: approleRole,
+    [TYPES.adminCheck]: adminCheck,
 };
 
 /** The provider operations of a resource type; any type without a mapping fails loudly. */

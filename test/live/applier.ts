@@ -53,7 +53,7 @@
 import { isDeepStrictEqual } from "util";
 import { plain, providerUrn, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { PostgresServer } from "./harness";
-import { Inputs, LiveTargets, opsFor, ProviderContext } from "./applier-providers";
+import { Inputs, LiveTargets, opsFor, PostgresLogin, ProviderContext } from "./applier-providers";
 
 export type { LiveTargets };
 
@@ -75,10 +75,36 @@ function localEndpoints(resources: RecordedResource[], postgres: PostgresServer)
     return endpoints;
 }
 
-function providerContext(resources: RecordedResource[], targets: LiveTargets): ProviderContext {
+/**
+ * The admin each resource's postgresql provider logs in as. With the PostgreSQL container, the harness's superuser
+ * stands in for the container's (its password is the harness's, not the recorded mock). With an existing PostgreSQL,
+ * the provider's recorded settings (from the stack config); the admin check, which has no provider, uses its own.
+ */
+function postgresAdmins(resources: RecordedResource[], postgres: PostgresServer, containerProgram: boolean): (resource: RecordedResource) => PostgresLogin {
+    const harnessSuperuser: PostgresLogin = { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword };
+    const providers = new Map(resources.filter((resource) => resource.type === TYPES.pgProvider).map((resource) => [resource.urn, resource]));
+    return (resource) => {
+        if (containerProgram) return harnessSuperuser;
+        const provider = resource.provider ? providers.get(providerUrn(resource.provider)) : undefined;
+        if (provider) {
+            const settings = plain<{ host: string; port: string | number; username: string; password: string }>(provider.inputs);
+            return { host: settings.host, port: Number(settings.port), user: settings.username, password: settings.password };
+        }
+        if (resource.type === TYPES.adminCheck) {
+            const own = plain<{ host: string; port: number; username: string; password: string }>(resource.inputs);
+            return { host: own.host, port: Number(own.port), user: own.username, password: own.password };
+        }
+        return harnessSuperuser;
+    };
+}
+
+/** The provider context of each resource: the shared targets, and the PostgreSQL admin of its provider. */
+function providerContext(resources: RecordedResource[], targets: LiveTargets): (resource: RecordedResource) => ProviderContext {
     const endpoints = localEndpoints(resources, targets.postgres);
-    return {
+    const adminOf = postgresAdmins(resources, targets.postgres, endpoints.size > 0);
+    return (resource) => ({
         targets,
+        pgAdmin: adminOf(resource),
         localUrl(url) {
             // With an existing PostgreSQL the program declares no container, and its URL already names the real servers.
             if (endpoints.size === 0) return url;
@@ -87,7 +113,7 @@ function providerContext(resources: RecordedResource[], targets: LiveTargets): P
             }
             throw new Error(`applier: connection URL ${url} points at no known PostgreSQL container (${[...endpoints.keys()].join(", ")})`);
         },
-    };
+    });
 }
 
 /** The URNs a resource needs to exist first: dependencies, its parent and its provider. */
@@ -277,7 +303,7 @@ export async function up(state: RecordedResource[], program: RecordedResource[],
             const ops = opsFor(resource.type, inputs);
             try {
                 const actions =
-                    op === "update" ? await ops.update(plain(change!.before.inputs), inputs, change!.changed, ctx) : await ops.create(inputs, ctx);
+                    op === "update" ? await ops.update(plain(change!.before.inputs), inputs, change!.changed, ctx(resource)) : await ops.create(inputs, ctx(resource));
                 steps.push({ op, type: resource.type, name: resource.name, actions });
             } catch (error) {
                 fail(resource, error);
@@ -301,7 +327,7 @@ export async function up(state: RecordedResource[], program: RecordedResource[],
                 // retainOnDelete: the engine drops it from the state and never calls the provider's delete.
                 if (resource.retainOnDelete) return { op: "delete-retained", type: resource.type, name: resource.name, wave: index, actions: [] };
                 const inputs = plain<Inputs>(resource.inputs);
-                return { op: "delete", type: resource.type, name: resource.name, wave: index, actions: await opsFor(resource.type, inputs).delete(inputs, ctx) };
+                return { op: "delete", type: resource.type, name: resource.name, wave: index, actions: await opsFor(resource.type, inputs).delete(inputs, ctx(resource)) };
             }),
         );
         let failure: [RecordedResource, unknown] | undefined;
@@ -352,7 +378,7 @@ export async function refresh(state: RecordedResource[], targets: LiveTargets): 
             continue;
         }
         const declared = plain<Inputs>(resource.inputs);
-        const read = await opsFor(resource.type, declared).read(declared, ctx);
+        const read = await opsFor(resource.type, declared).read(declared, ctx(resource));
         if (!read) {
             result.dropped.push(resource);
             continue;
@@ -377,7 +403,7 @@ export async function applyResources(resources: RecordedResource[], targets: Liv
         if (only === "vault" && !resource.type.startsWith("vault:")) continue;
         const inputs = plain<Inputs>(resource.inputs);
         try {
-            log.push(...(await opsFor(resource.type, inputs).create(inputs, ctx)));
+            log.push(...(await opsFor(resource.type, inputs).create(inputs, ctx(resource))));
         } catch (error) {
             throw new Error(`applier: ${resource.type} ${resource.name} failed: ${(error as Error).message}\napplied so far:\n${log.join("\n")}`);
         }

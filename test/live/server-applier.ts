@@ -14,10 +14,10 @@
  *
  * Everything else goes through applyResources unchanged.
  */
-import * as vm from "vm";
 import { UnsealInputs, UnsealState } from "../../components";
 import { plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { applyResources } from "./applier";
+import { serializedProvider } from "./dynamic-provider";
 import { connection as connectionOps, Inputs } from "./applier-providers";
 import { recordProgram as recordLiveProgram, RecordedProgram } from "./live-stack";
 import { PostgresServer, vaultRequest } from "./harness";
@@ -46,7 +46,12 @@ const ofType = (resources: RecordedResource[], type: string): RecordedResource[]
  */
 export async function writeConnection(targets: ServerTargets, connection: ConnectionInputs, previous?: ConnectionInputs): Promise<void> {
     // The container name on the Docker network becomes the local server's address.
-    const ctx = { targets, localUrl: (url: string) => url.replace(/@[^/]+\//, `@${targets.postgres.host}:${targets.postgres.port}/`) };
+    const { postgres } = targets;
+    const ctx = {
+        targets,
+        localUrl: (url: string) => url.replace(/@[^/]+\//, `@${postgres.host}:${postgres.port}/`),
+        pgAdmin: { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword },
+    };
     if (previous === undefined) await connectionOps.create(connection, ctx);
     else await connectionOps.update(previous, connection, [], ctx);
 }
@@ -97,16 +102,7 @@ export interface UnsealProvider {
     update(id: string, olds: UnsealState, news: UnsealInputs): Promise<{ outs: UnsealState }>;
 }
 
-/**
- * Loads the provider text the program recorded in the unseal resource's `__provider` input, the way Pulumi's
- * dynamic provider host does (a CommonJS module whose `handler()` returns the provider): only what the text itself
- * carries, plus Node's globals, is available to it.
- */
+/** The unseal resource's provider, loaded from the text the program serialized (see dynamic-provider.ts). */
 export function serializedUnsealProvider(unseal: RecordedResource): UnsealProvider {
-    const text = plain<{ __provider: string }>(unseal.inputs).__provider;
-    const module = { exports: {} as { handler?: () => UnsealProvider } };
-    const wrapper = vm.runInThisContext(`(function (exports, module, require) {\n${text}\n})`) as (exports: object, module: object, require: NodeRequire) => void;
-    wrapper(module.exports, module, require);
-    if (!module.exports.handler) throw new Error("the serialized provider has no handler");
-    return module.exports.handler();
+    return serializedProvider<UnsealProvider>(unseal);
 }
