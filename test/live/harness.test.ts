@@ -165,10 +165,17 @@ describeLive("live harness", () => {
     });
 
     it("throws VaultError with the status and the server's errors when a token is refused", async () => {
-        const refused = vaultRequest(vault.address, "not-a-token", "GET", "sys/mounts");
-        await expect(refused).rejects.toBeInstanceOf(VaultError);
-        await expect(refused).rejects.toMatchObject({ status: 403, errors: ["permission denied"] });
-        await expect(refused).rejects.toThrow("GET sys/mounts -> 403: permission denied");
+        // Each server words its errors its own way (OpenBao: one entry; HashiCorp Vault: one entry listing two):
+        // the status and the carrying of whatever the server said are what the client promises.
+        const refused = await vaultRequest(vault.address, "not-a-token", "GET", "sys/mounts").then(
+            () => undefined,
+            (error: unknown) => error,
+        );
+        expect(refused).toBeInstanceOf(VaultError);
+        const { status, errors, message } = refused as VaultError;
+        expect(status).toBe(403);
+        expect(errors.length).toBeGreaterThan(0);
+        expect(message).toBe(`GET sys/mounts -> 403: ${errors.join("; ")}`);
     });
 
     it("keeps PostgreSQL's data across stop() and start(), on the same port, and leaves no zombie", async () => {

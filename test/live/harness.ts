@@ -59,6 +59,7 @@ export function describeLive(suite: string, body: () => void): void {
     const name = major === undefined ? suite : `${suite} on PostgreSQL ${major}`;
     const { ok, missing } = liveServersAvailable();
     if (ok) {
+        noteServers(major);
         describe(name, body);
         return;
     }
@@ -75,6 +76,27 @@ export function describeLive(suite: string, body: () => void): void {
     console.warn(`live suite skipped${major === undefined ? "" : ` on PostgreSQL ${major}`}: needs ${missing.join(" and ")}`);
     const skipped = describe.skip;
     skipped(name, body);
+}
+
+/** The Vault-API server's own version line, e.g. "OpenBao v2.7.2 (...)" or "Vault v1.21.4 (...)". */
+export function vaultBinaryVersion(binary: string): string {
+    const result = spawnSync(binary, ["version"], { encoding: "utf8" });
+    return (result.stdout || result.stderr || `exit ${result.status}`).trim().split("\n")[0].replace(/\s*\(.*$/, "");
+}
+
+export const vaultFlavor = (binary: string): "vault" | "openbao" => (/^OpenBao\b/i.test(vaultBinaryVersion(binary)) ? "openbao" : "vault");
+
+/**
+ * Tells the run which servers its live suites ran on: one line per PostgreSQL major and Vault-API binary, appended to
+ * the file the summary reporter names in VAULT_PG_LIVE_SERVERS (test/helpers/summary-reporter.js prints it once).
+ */
+function noteServers(major: number | undefined): void {
+    const file = process.env.VAULT_PG_LIVE_SERVERS;
+    const postgres = findPostgres();
+    const vault = findVaultBinary();
+    if (!file || "missing" in postgres || !vault) return;
+    const { found } = postgres;
+    fs.appendFileSync(file, `live suite${major === undefined ? "" : ` on PostgreSQL ${major}`} ran on PostgreSQL ${found.major} (${found.source}: ${found.binDir}) and ${vaultBinaryVersion(vault)} (${vault})\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -380,6 +402,8 @@ export interface VaultServer {
     rootToken: string;
     /** The binary that runs it (vault or bao). */
     binary: string;
+    /** Which server it is, from the binary's own version line: where the two behave differently, tests say so. */
+    flavor: "vault" | "openbao";
     /** The server's own output; it is removed with the server. */
     logFile: string;
     /** Stops the server (a dev server forgets everything) and removes its files. */
@@ -440,7 +464,7 @@ export async function startVault(): Promise<VaultServer> {
         await cleanup.dispose().catch(() => undefined);
         throw error;
     }
-    return { address, rootToken, binary, logFile, stop: () => cleanup.dispose() };
+    return { address, rootToken, binary, flavor: vaultFlavor(binary), logFile, stop: () => cleanup.dispose() };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -216,8 +216,21 @@ describeLive("an application living on rotating credentials", () => {
         }
     }, 90_000);
 
+    // OpenBao refuses an expired secret id at login. HashiCorp Vault still accepts it until the AppRole method's
+    // periodic tidy removes it (about a minute; measured on 1.21.4): there, a login after expiry is shown to work,
+    // then the tidy an operator can also run by hand removes the secret id.
     it("(c) reports an expired secret id clearly and keeps serving on the credentials it holds", async () => {
+        const issued = Date.now();
         const served = await serve(APPS.expiringSecretId.name);
+        if (stack.vault.flavor === "vault") {
+            const expired = issued + APPS.expiringSecretId.secretIdTtl * 1000 + 1000;
+            while (Date.now() < expired) await sleep(100);
+            const rotationsAtExpiry = served.database.status().rotations;
+            while (served.database.status().rotations === rotationsAtExpiry && Date.now() - expired < LOAD_LIMIT_MS) await sleep(100);
+            expect(served.database.status().rotations).toBeGreaterThan(rotationsAtExpiry);
+            expect(served.errors).toEqual([]);
+            await stack.root("POST", stack.apps[APPS.expiringSecretId.name].loginPath.replace(/login$/, "tidy/secret-id"));
+        }
         const started = Date.now();
         let refused: { at: number; message: string } | undefined;
         while (!refused && Date.now() - started < LOAD_LIMIT_MS) {

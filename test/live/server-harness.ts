@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Flavor, serverConfigHcl } from "../../components";
-import { findVaultBinary, freePort, INSTALL_VAULT, register, Running, supervise, Supervised, unregister, waitForExit, waitUntilReady } from "./harness";
+import { findVaultBinary, freePort, INSTALL_VAULT, register, Running, supervise, Supervised, unregister, vaultFlavor, waitForExit, waitUntilReady } from "./harness";
 
 export interface SealedVaultServer {
     /** http://127.0.0.1:PORT */
@@ -35,7 +35,7 @@ export interface SealedVaultServer {
 export function localFlavor(): Flavor {
     const binary = findVaultBinary();
     if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
-    return path.basename(binary) === "bao" ? "openbao" : "vault";
+    return vaultFlavor(binary);
 }
 
 /** The container's config with the local process's listener addresses and paths (the only rewrite). */

@@ -11,7 +11,7 @@ import { Client } from "pg";
 import { dropExpiredUsers } from "../../scripts/drop-expired-users";
 import { startCredentialLoad } from "./credential-load";
 import { RaftCluster, RaftNode, startRaftCluster } from "./cluster";
-import { describeLive, findVaultBinary } from "./harness";
+import { describeLive, findVaultBinary, vaultFlavor } from "./harness";
 import { DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTimeout(resolveTimer, ms));
@@ -44,7 +44,8 @@ describeLive("vault raft cluster failover", () => {
         cluster = await startRaftCluster(3);
         const leader = await cluster.leader();
         if (!leader) throw new Error("the raft cluster has no leader after start");
-        const clusterAsServer = { address: leader.address, rootToken: cluster.rootToken, binary: findVaultBinary() ?? "", logFile: "", stop: () => cluster.stop() };
+        const binary = findVaultBinary() ?? "";
+        const clusterAsServer = { address: leader.address, rootToken: cluster.rootToken, binary, flavor: vaultFlavor(binary), logFile: "", stop: () => cluster.stop() };
         stack = await startLiveStack({
             vault: clusterAsServer,
             config: (config) => {
