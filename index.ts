@@ -3,13 +3,13 @@
  * Nothing else lives here; the components are importable on their own (see components/index.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RawStackConfig, readStackConfig, STACK_CONFIG_KEYS, VaultPostgres } from "./components";
+import { CONFIG_KEYS, RawStackConfig, readStackConfig, VaultPostgres } from "./components";
 
 const projectConfig = new pulumi.Config();
 const read = (key: string): string | pulumi.Output<string> | undefined =>
-    (STACK_CONFIG_KEYS as Record<string, string>)[key] === "secret" ? projectConfig.getSecret(key) : projectConfig.get(key);
+    (CONFIG_KEYS as Record<string, { type: string }>)[key]?.type === "secret" ? projectConfig.getSecret(key) : projectConfig.get(key);
 const raw: RawStackConfig = {};
-for (const key of Object.keys(STACK_CONFIG_KEYS)) {
+for (const key of Object.keys(CONFIG_KEYS)) {
     raw[key] = read(key);
 }
 // Keys set in the stack but unknown to the program are reported too.
@@ -23,23 +23,34 @@ const settings = readStackConfig(raw);
 
 const stack = new VaultPostgres(`vault-pg-${pulumi.getStack()}`, settings);
 
-export const vaultAddress = stack.vaultAddress;
-export const vaultFlavor = stack.vault?.flavor;
-/** Only when the stack runs its own Vault server. */
-export const vaultRootToken = stack.vault?.rootToken;
-/** Only in server mode: the unseal key shares (secret; README "Server mode" says how to take them out). */
-export const vaultUnsealKeys = stack.vault?.unsealKeys;
-export const vaultMode = stack.vault?.mode;
-/** The ACL policy a CI pipeline's token needs to apply this stack's Vault resources. */
-export const deployerPolicy = stack.deployerPolicy;
-export const postgresAddress = stack.postgresAddress;
-/** Only when the stack runs its own PostgreSQL container. */
-export const postgresSuperuserPassword = stack.postgres?.superuserPassword;
-export const vaultAdminPassword = stack.accessModel.vaultAdminPassword;
-export const database = stack.accessModel.database;
-export const mountPath = stack.mountPath;
-export const credsPaths = stack.credsPaths;
-export const groupRoles = stack.groupRoles;
-export const apps = stack.apps;
-export const staticCredsPaths = stack.staticCredsPaths;
-export const agents = stack.agents;
+const vault = stack.vault;
+/**
+ * The stack outputs. Only those the stack has: a value left undefined would make every `pulumi up` warn that it
+ * "will not show as a stack output" (no unseal keys in dev mode, no root token or container password with existing
+ * servers).
+ */
+const outputs = {
+    vaultAddress: stack.vaultAddress,
+    ...(vault && {
+        vaultFlavor: vault.flavor,
+        /** The stack's own Vault server's root token (secret). */
+        vaultRootToken: vault.rootToken,
+        vaultMode: vault.mode,
+    }),
+    /** Server mode: the unseal key shares (secret; docs/server-mode.md says how to take them out). */
+    ...(vault?.unsealKeys && { vaultUnsealKeys: vault.unsealKeys }),
+    /** The ACL policy a CI pipeline's token needs to apply this stack's Vault resources. */
+    deployerPolicy: stack.deployerPolicy,
+    postgresAddress: stack.postgresAddress,
+    /** The stack's own PostgreSQL container's superuser password (secret). */
+    ...(stack.postgres && { postgresSuperuserPassword: stack.postgres.superuserPassword }),
+    vaultAdminPassword: stack.accessModel.vaultAdminPassword,
+    database: stack.accessModel.database,
+    mountPath: stack.mountPath,
+    credsPaths: stack.credsPaths,
+    groupRoles: stack.groupRoles,
+    apps: stack.apps,
+    staticCredsPaths: stack.staticCredsPaths,
+    agents: stack.agents,
+};
+export = outputs;

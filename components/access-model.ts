@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { PostgresAdminCheck } from "./postgres-admin-check";
 import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
-import { checkPort, checkSqlName, checkSslMode, DEFAULTS, SslMode } from "./validate";
+import { checkPort, checkSqlName, checkSslMode, DEFAULTS, MAX_GROUP_PREFIX_LENGTH, SslMode } from "./validate";
 
 /** One privilege grant of the access model, as `@pulumi/postgresql` declares it. */
 export interface PrivilegeGrant {
@@ -90,8 +90,7 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         const where = `PostgresAccessModel ${name}`;
         checkPort(where, "port", args.port);
         const databaseName = checkSqlName(where, "database", args.database ?? DEFAULTS.database);
-        // The longest suffix is "_readwrite" (10 characters).
-        const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, 53);
+        const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, MAX_GROUP_PREFIX_LENGTH);
         const schema = checkSqlName(where, "schema", args.schema ?? "public");
         const adminName = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
         const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");

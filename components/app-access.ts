@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { appPolicy } from "./hcl";
 import { childLifecycle } from "./lifecycle";
-import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, resolveTokenTtls } from "./validate";
+import { AppSpec, checkSafeName, invalid, MAX_APP_NAME_LENGTH, MAX_VAULT_ROLE_NAME_LENGTH, resolveTokenTtls } from "./validate";
 
 export interface AppAccessArgs extends AppSpec {
     /**
@@ -40,8 +40,8 @@ export class AppAccess extends pulumi.ComponentResource {
         if (!Array.isArray(args.roles) || (args.roles.length === 0 && staticRoles.length === 0)) {
             throw invalid(where, "roles", args.roles, "an app needs a non-empty list of role names");
         }
-        args.roles.forEach((role, index) => checkSafeName(where, `roles[${index}]`, role, 64));
-        staticRoles.forEach((role, index) => checkSafeName(where, `staticRoles[${index}]`, role, 64));
+        args.roles.forEach((role, index) => checkSafeName(where, `roles[${index}]`, role, MAX_VAULT_ROLE_NAME_LENGTH));
+        staticRoles.forEach((role, index) => checkSafeName(where, `staticRoles[${index}]`, role, MAX_VAULT_ROLE_NAME_LENGTH));
         // On its own, an app's token lives at most its TTL unless told otherwise.
         const ttls = resolveTokenTtls(where, args, (tokenTtlSeconds) => tokenTtlSeconds);
         // Validation above runs before anything, this component included, is registered.

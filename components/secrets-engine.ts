@@ -3,7 +3,20 @@ import * as vault from "@pulumi/vault";
 import { connectionGroups } from "./connection-layout";
 import { childLifecycle } from "./lifecycle";
 import { AccessLevel, connectionUrlTemplate, usernameTemplate } from "./sql";
-import { checkConnectionLayout, checkMountPath, checkPositiveInteger, checkSafeName, checkSslMode, ConnectionLayout, DEFAULTS, invalid, SslMode } from "./validate";
+import {
+    checkConnectionLayout,
+    checkMountPath,
+    checkPositiveInteger,
+    checkSafeName,
+    checkSslMode,
+    ConnectionLayout,
+    DEFAULTS,
+    invalid,
+    MAX_CONNECTION_NAME_LENGTH,
+    MAX_OPEN_CONNECTIONS_LIMIT,
+    MAX_VAULT_ROLE_NAME_LENGTH,
+    SslMode,
+} from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
     /** Path of the database secrets engine; default "database". */
@@ -65,11 +78,11 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
-        const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
+        const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, MAX_OPEN_CONNECTIONS_LIMIT);
         if (args.allowedRoles.length === 0) {
             throw invalid(where, "allowedRoles", args.allowedRoles, "a connection must serve at least one role");
         }
-        args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, 64));
+        args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, MAX_VAULT_ROLE_NAME_LENGTH));
         const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
         const layout = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = args.allowedRoles.map((role) => {
@@ -106,7 +119,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                     `${name}-connection${group.suffix}`,
                     {
                         backend: mount.path,
-                        name: baseName.apply((base) => checkSafeName(where, "connectionName", `${base}${group.suffix}`, 128)),
+                        name: baseName.apply((base) => checkSafeName(where, "connectionName", `${base}${group.suffix}`, MAX_CONNECTION_NAME_LENGTH)),
                         pluginName: "postgresql-database-plugin",
                         allowedRoles: group.roles,
                         verifyConnection: true,

@@ -27,6 +27,7 @@ import {
     ConnectionLayout,
     checkUnsealShares,
     checkVaultMode,
+    checkModeWithoutExistingVault,
     checkVaultStorage,
     DatabaseRoleSpec,
     DEFAULTS,
@@ -34,7 +35,8 @@ import {
     ExistingVault,
     firstEndpoint,
     Flavor,
-    invalid,
+    MAX_GROUP_PREFIX_LENGTH,
+    MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps,
     resolveRoles,
     VaultMode,
@@ -154,16 +156,14 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const vaultMode = checkVaultMode(where, "vault.mode", args.vault?.mode);
         checkVaultStorage(where, "vault.storage", args.vault?.storage);
         checkUnsealShares(where, { shares: "vault.unsealShares", threshold: "vault.unsealThreshold" }, args.vault?.unsealShares, args.vault?.unsealThreshold);
-        if (vaultMode === "server" && args.existingVault) {
-            throw invalid(where, "vault.mode", vaultMode, "applies to the stack's own Vault container, not to existingVault");
-        }
+        checkModeWithoutExistingVault(where, "vault.mode", vaultMode, args.existingVault !== undefined);
         checkContainerPath(where, "postgres.dataPath", args.postgres?.dataPath);
         const existingPostgres = args.existingPostgres && checkExistingPostgres(where, "existingPostgres", args.existingPostgres);
         const existingVault = args.existingVault && checkExistingVault(where, "existingVault", args.existingVault);
-        const database = checkSqlName(where, "database", args.database ?? DEFAULTS.database, 53);
+        const database = checkSqlName(where, "database", args.database ?? DEFAULTS.database, MAX_GROUP_PREFIX_LENGTH);
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
-        const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, 1000);
+        const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, MAX_OPEN_CONNECTIONS_LIMIT);
         const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = resolveRoles(where, args.roles);
         const staticRoles = resolveStaticRoles(where, args.staticRoles);
@@ -332,12 +332,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
         if (existing) {
             // The postgresql provider connects to one host:port (terraform-provider-postgresql postgresql/config.go,
             // connStr), and its parameters have no target_session_attrs: it administers the first server listed.
-            const admin = pulumi.all([existing.host, existing.port ?? POSTGRES_CONTAINER_PORT]).apply(([hosts, port]) => firstEndpoint(hosts, port));
+            const admin = pulumi.all([existing.host, existing.port ?? DEFAULTS.postgresPort]).apply(([hosts, port]) => firstEndpoint(hosts, port));
             return {
                 server: undefined,
                 host: admin.host,
                 port: admin.port,
-                superuser: pulumi.output(existing.superuser ?? "postgres"),
+                superuser: pulumi.output(existing.superuser ?? DEFAULTS.postgresSuperuser),
                 superuserPassword: pulumi.secret(existing.superuserPassword),
                 sslMode: checkSslMode(`VaultPostgres ${name}`, "existingPostgres.sslMode", existing.sslMode, "require"),
             };

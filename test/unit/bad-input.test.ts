@@ -57,7 +57,7 @@ const CASES: [string, (c: Components) => unknown, string][] = [
     ["unknown storage", (c) => c.readStackConfig({ roles: ROLES, vaultStorage: "consul" }), 'stack config (vault-pg): vaultStorage = "consul": unknown storage; expected one of raft, file'],
     ["rotation not a boolean", (c) => c.readStackConfig({ roles: ROLES, rotateRootCredentials: "yes" }), 'stack config (vault-pg): rotateRootCredentials = "yes": must be true or false'],
     ["server mode with an existing Vault", (c) => c.readStackConfig({ roles: ROLES, vaultMode: "server", vaultAddress: "https://vault.example.com:8200" }),
-        'stack config (vault-pg): vaultMode = "server": applies to the stack\'s own Vault container; unset vaultAddress, or leave vaultMode at dev'],
+        'stack config (vault-pg): vaultMode = "server": applies to the stack\'s own Vault container, not to an existing Vault; leave the mode at dev or drop the existing Vault'],
     ["VaultServer: unknown mode", (c) => new c.VaultServer("v", { mode: "prod" as never }), 'VaultServer v: mode = "prod": unknown mode; expected one of dev, server'],
     ["VaultServer: threshold over shares", (c) => new c.VaultServer("v", { mode: "server", unsealShares: 2, unsealThreshold: 3 }),
         "VaultServer v: unsealThreshold = 3: the threshold cannot exceed the number of key shares (2)"],

@@ -1,0 +1,200 @@
+/**
+ * The stack config keys (namespace `vault-pg:`), declared once: the type index.ts reads each as, the default and
+ * description Pulumi.yaml declares, and the README's config table row. `npm run sync-config` writes Pulumi.yaml's
+ * `config:` section and the README table from this table; test/unit/config-keys.test.ts fails when they differ.
+ *
+ * "secret" keys are read with `getSecret` and "list" keys are set per stack: neither appears in Pulumi.yaml, since a
+ * typed key there without a default is required by the CLI. An empty default means "not set".
+ */
+import { DEFAULTS } from "./settings";
+
+export interface ConfigKey {
+    type: "string" | "integer" | "boolean" | "list" | "secret";
+    /** Pulumi.yaml's default (scalar keys only). */
+    default?: string | number | boolean;
+    /** Pulumi.yaml's description (scalar keys only). */
+    description?: string;
+    /** The README config table's row: type, default and meaning columns, as Markdown. */
+    docs: { type: string; default: string; meaning: string };
+}
+
+export const CONFIG_KEYS = {
+    flavor: {
+        type: "string",
+        default: DEFAULTS.flavor,
+        description: "\"vault\" (HashiCorp Vault) or \"openbao\"",
+        docs: { type: "`vault` \\| `openbao`", default: "`vault`", meaning: "server flavor: image and dev-mode env names" },
+    },
+    postgresImage: {
+        type: "string",
+        default: DEFAULTS.postgresImage,
+        description: "PostgreSQL image",
+        docs: { type: "string", default: "`postgres:18`", meaning: "PostgreSQL image" },
+    },
+    postgresDataPath: {
+        type: "string",
+        default: "",
+        description: "Where the data volume is mounted; \"\" picks it from the image's major version (18+: /var/lib/postgresql, before: /var/lib/postgresql/data)",
+        docs: { type: "container path", default: "`\"\"`: `/var/lib/postgresql` for 18+, `/var/lib/postgresql/data` before", meaning: "where the named data volume is mounted" },
+    },
+    vaultImage: {
+        type: "string",
+        default: "",
+        description: "Vault server image; \"\" picks the flavor's (hashicorp/vault:1.21 or openbao/openbao:2.4)",
+        docs: { type: "string", default: "`\"\"`: `hashicorp/vault:1.21` / `openbao/openbao:2.4`", meaning: "Vault server image" },
+    },
+    postgresHostPort: {
+        type: "integer",
+        default: DEFAULTS.postgresHostPort,
+        description: "Host port PostgreSQL is published on",
+        docs: { type: "integer", default: "`15432`", meaning: "host port for PostgreSQL" },
+    },
+    vaultHostPort: {
+        type: "integer",
+        default: DEFAULTS.vaultHostPort,
+        description: "Host port the Vault API is published on",
+        docs: { type: "integer", default: "`18200`", meaning: "host port for the Vault API" },
+    },
+    hostAddress: {
+        type: "string",
+        default: DEFAULTS.hostAddress,
+        description: "Host address ports are published on and the Pulumi process connects to",
+        docs: { type: "string", default: "`127.0.0.1`", meaning: "where ports are published and the Pulumi process connects" },
+    },
+    postgresHost: {
+        type: "string",
+        default: "",
+        description: "An existing PostgreSQL to use instead of the container (\"\" runs the container); a primary and its standbys as \"db1,db2\" or \"db1:5432,db2:5433\"; needs postgresSuperuserPassword",
+        docs: { type: "host or host list", default: "`\"\"`", meaning: "an [existing PostgreSQL](#existing-servers) instead of the container; a primary and its standbys as `db1,db2` or `db1:5432,db2:5433` ([High availability](#high-availability))" },
+    },
+    postgresPort: {
+        type: "integer",
+        default: DEFAULTS.postgresPort,
+        description: "Port of the existing PostgreSQL",
+        docs: { type: "integer", default: "`5432`", meaning: "its port (of every listed host without one)" },
+    },
+    postgresVaultHost: {
+        type: "string",
+        default: "",
+        description: "Host Vault reaches the existing PostgreSQL at, where it differs from postgresHost (\"\" = the same)",
+        docs: { type: "host or host list", default: "`\"\"` (= `postgresHost`)", meaning: "the host(s) Vault reaches it at, where that differs" },
+    },
+    postgresSuperuser: {
+        type: "string",
+        default: DEFAULTS.postgresSuperuser,
+        description: "Admin of the existing PostgreSQL: a superuser, or a role with CREATEROLE and CREATEDB (a managed service's admin)",
+        docs: { type: "SQL name", default: "`postgres`", meaning: "the role the Pulumi process administers it as: a superuser, or a role with `CREATEROLE` and `CREATEDB` ([Managed PostgreSQL](#managed-postgresql))" },
+    },
+    postgresSuperuserPassword: {
+        type: "secret",
+        docs: { type: "secret", default: "—", meaning: "its password; required with `postgresHost`" },
+    },
+    postgresSslMode: {
+        type: "string",
+        default: "",
+        description: "libpq sslmode to the existing PostgreSQL (\"\" = require)",
+        docs: { type: "sslmode", default: "`\"\"` (= `require`)", meaning: "libpq `sslmode` for the Pulumi process and Vault" },
+    },
+    vaultAddress: {
+        type: "string",
+        default: "",
+        description: "An existing Vault or OpenBao to use instead of the dev container (\"\" runs the container); needs vaultToken",
+        docs: { type: "URL", default: "`\"\"`", meaning: "an [existing Vault or OpenBao](#existing-servers) instead of the dev container" },
+    },
+    vaultToken: {
+        type: "secret",
+        docs: { type: "secret", default: "—", meaning: "a token allowed to apply the stack's Vault resources ([`deployerPolicy`](#deployer-policy)); required with `vaultAddress`; in server mode optional, used instead of the root token" },
+    },
+    vaultMode: {
+        type: "string",
+        default: DEFAULTS.vaultMode,
+        description: "\"dev\" (in-memory dev server) or \"server\" (sealed, persistent, audited; README \"Server mode\")",
+        docs: { type: "`dev` \\| `server`", default: "`dev`", meaning: "the Vault container: in-memory dev server, or a sealed server with persistent storage ([Server mode](#server-mode))" },
+    },
+    vaultUnsealShares: {
+        type: "integer",
+        default: DEFAULTS.vaultUnsealShares,
+        description: "Server mode, at initialisation only - unseal key shares",
+        docs: { type: "integer", default: "`5`", meaning: "server mode, at initialisation only: unseal key shares (1 to 255)" },
+    },
+    vaultUnsealThreshold: {
+        type: "integer",
+        default: DEFAULTS.vaultUnsealThreshold,
+        description: "Server mode, at initialisation only - key shares needed to unseal",
+        docs: { type: "integer", default: "`3`", meaning: "server mode, at initialisation only: shares needed to unseal (at least 2 with several shares)" },
+    },
+    vaultStorage: {
+        type: "string",
+        default: DEFAULTS.vaultStorage,
+        description: "Server mode storage: \"raft\" or \"file\" (HashiCorp Vault only)",
+        docs: { type: "`raft` \\| `file`", default: "`raft`", meaning: "server mode storage; `file` with HashiCorp Vault only (OpenBao 2.7 has no file storage)" },
+    },
+    rotateRootCredentials: {
+        type: "boolean",
+        default: DEFAULTS.rotateRootCredentials,
+        description: "Rotate the Vault admin's PostgreSQL password once the connection is written, so only Vault knows it",
+        docs: { type: "boolean", default: "`false`", meaning: "rotate the Vault admin's password once the connection is written ([rotate-root](#rotate-root))" },
+    },
+    database: {
+        type: "string",
+        default: DEFAULTS.database,
+        description: "Application database; also the group role prefix and the connection name",
+        docs: { type: "SQL name", default: "`app`", meaning: "application database, group role prefix and connection name (prefix)" },
+    },
+    mountPath: {
+        type: "string",
+        default: DEFAULTS.mountPath,
+        description: "Path of the database secrets engine",
+        docs: { type: "path", default: "`database`", meaning: "database secrets engine path" },
+    },
+    approlePath: {
+        type: "string",
+        default: DEFAULTS.approlePath,
+        description: "Path of the AppRole auth method",
+        docs: { type: "path", default: "`approle`", meaning: "AppRole auth method path" },
+    },
+    maxOpenConnections: {
+        type: "integer",
+        default: DEFAULTS.maxOpenConnections,
+        description: "Connections Vault keeps open to PostgreSQL, per connection config",
+        docs: { type: "integer", default: "`4`", meaning: "connections Vault may keep open to PostgreSQL, per connection config" },
+    },
+    connections: {
+        type: "string",
+        default: "",
+        description: "\"single\", \"per-role\" or \"per-access\": how roles are spread over connection configs (one lock each); \"\" = per-role, or single with rotateRootCredentials",
+        docs: { type: "`single` \\| `per-role` \\| `per-access`", default: "`\"\"`: `per-role`, or `single` with `rotateRootCredentials`", meaning: "connection configs: one for all roles, one per role (`<database>-<role>`), or one per access level (`<database>-<access>`); see [Performance](#performance). Rotation needs `single`: every connection config logs in as the one Vault admin" },
+    },
+    roles: {
+        type: "list",
+        docs: { type: "list", default: "—", meaning: "`{ name, access: readonly\\|readwrite\\|owner, defaultTtl, maxTtl }`" },
+    },
+    apps: {
+        type: "list",
+        docs: { type: "list", default: "`[]`", meaning: "`{ name, roles: [role names], tokenTtl?, tokenMaxTtl?, secretIdTtl?, staticRoles?: [names] }`; `secretIdTtl` defaults to `0` (no expiry), else must exceed `tokenMaxTtl`" },
+    },
+    staticRoles: {
+        type: "list",
+        docs: { type: "list", default: "`[]`", meaning: "`{ name, access, rotationPeriod }` or `{ name, access, rotationSchedule }`; period at least 5 s" },
+    },
+} as const satisfies Record<string, ConfigKey>;
+
+export type StackConfigKey = keyof typeof CONFIG_KEYS;
+
+/** Keys Pulumi.yaml declares: every scalar key, with its type, description and default. */
+export function pulumiYamlConfig(): Record<string, { type: string; description: string; default: string | number | boolean }> {
+    const declared: Record<string, { type: string; description: string; default: string | number | boolean }> = {};
+    for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
+        if (spec.type === "list" || spec.type === "secret") continue;
+        declared[key] = { type: spec.type, description: spec.description!, default: spec.default! };
+    }
+    return declared;
+}
+
+/** The README's config table: header, separator, and one row per key. */
+export function configTableMarkdown(): string[] {
+    const rows = (Object.entries(CONFIG_KEYS) as [string, ConfigKey][]).map(
+        ([key, spec]) => `| \`${key}\` | ${spec.docs.type} | ${spec.docs.default} | ${spec.docs.meaning} |`,
+    );
+    return ["| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows];
+}

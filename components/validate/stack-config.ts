@@ -1,0 +1,152 @@
+/**
+ * Reading stack config: the raw values Pulumi stores (strings, JSON for lists; secrets as Outputs), typed, checked
+ * and resolved into the composite's arguments. Which keys exist, their types and defaults are in config-keys.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, StackConfigKey } from "./config-keys";
+import { checkExistingPostgres, checkExistingVault, ExistingPostgres, ExistingVault } from "./endpoints";
+import { invalid } from "./errors";
+import { checkConnectionLayout, checkContainerPath, checkFlavor, checkModeWithoutExistingVault, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, isPulumiValue } from "./scalars";
+import { ConnectionLayout, Flavor, SslMode, VaultMode, VaultStorage } from "./settings";
+import { AppSpec, DatabaseRoleSpec, resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec } from "./specs";
+
+/** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
+const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = ["vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress", "connections"];
+
+/** Raw stack config as index.ts reads it: plain strings, and secrets as `Output`s from `getSecret`. */
+export type RawStackConfig = Record<string, string | pulumi.Output<string> | undefined>;
+
+/** The composite's arguments as read from stack config (a subset of VaultPostgresArgs). */
+export interface StackSettings {
+    flavor?: Flavor;
+    postgres: { image?: string; hostPort?: number; hostAddress?: string; dataPath?: string };
+    vault: {
+        image?: string;
+        hostPort?: number;
+        hostAddress?: string;
+        mode?: VaultMode;
+        unsealShares?: number;
+        unsealThreshold?: number;
+        storage?: VaultStorage;
+        /** Server mode: a token (e.g. a deployer token) the stack uses instead of the root token from init. */
+        token?: pulumi.Output<string>;
+    };
+    existingPostgres?: ExistingPostgres;
+    existingVault?: ExistingVault;
+    rotateRootCredentials?: boolean;
+    database?: string;
+    mountPath?: string;
+    approlePath?: string;
+    maxOpenConnections?: number;
+    connections?: ConnectionLayout;
+    roles: DatabaseRoleSpec[];
+    apps: AppSpec[];
+    staticRoles?: StaticRoleSpec[];
+}
+
+/**
+ * Turns raw stack config (each value as Pulumi stores it: a string, JSON for lists and objects; secrets as Outputs)
+ * into typed settings. Unknown keys are rejected, so a typo does not silently fall back to a default.
+ */
+export function readStackConfig(raw: RawStackConfig): StackSettings {
+    const where = "stack config (vault-pg)";
+    for (const key of Object.keys(raw)) {
+        if (raw[key] !== undefined && !(key in CONFIG_KEYS)) {
+            throw invalid(where, key, raw[key], `unknown config key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}`);
+        }
+    }
+    const value = (key: StackConfigKey): unknown => {
+        const text = raw[key];
+        if (text === undefined) return undefined;
+        const kind = CONFIG_KEYS[key].type;
+        if (kind === "secret") return text;
+        if (typeof text !== "string") {
+            throw invalid(where, key, "[secret]", `is a secret; set it as plain config: pulumi config set vault-pg:${key} <value>`);
+        }
+        if (kind === "string") return text === "" && EMPTY_MEANS_UNSET.includes(key) ? undefined : text;
+        if (kind === "integer") {
+            if (!/^-?\d+$/.test(text.trim())) throw invalid(where, key, text, "must be a whole number");
+            return Number(text);
+        }
+        if (kind === "boolean") {
+            if (text !== "true" && text !== "false") throw invalid(where, key, text, "must be true or false");
+            return text === "true";
+        }
+        try {
+            return JSON.parse(text);
+        } catch {
+            throw invalid(where, key, text, "must be a list (YAML sequence)");
+        }
+    };
+    const str = (key: StackConfigKey): string | undefined => value(key) as string | undefined;
+    const int = (key: StackConfigKey): number | undefined => value(key) as number | undefined;
+    checkPort(where, "postgresHostPort", int("postgresHostPort"));
+    checkPort(where, "vaultHostPort", int("vaultHostPort"));
+    checkContainerPath(where, "postgresDataPath", str("postgresDataPath"));
+    const hostAddress = str("hostAddress");
+    const roles = resolveRoles(where, value("roles"));
+    const staticRoles = resolveStaticRoles(where, value("staticRoles"));
+    resolveApps(where, value("apps"), roles, staticRoles);
+    const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
+    const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
+    const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
+    const token = value("vaultToken") as pulumi.Output<string> | undefined;
+    checkModeWithoutExistingVault(where, "vaultMode", mode, str("vaultAddress") !== undefined);
+    return {
+        flavor: checkFlavor(where, str("flavor")),
+        postgres: { image: str("postgresImage"), hostPort: int("postgresHostPort"), hostAddress, dataPath: str("postgresDataPath") },
+        vault: {
+            image: str("vaultImage"),
+            hostPort: int("vaultHostPort"),
+            hostAddress,
+            mode,
+            unsealShares: unseal.shares,
+            unsealThreshold: unseal.threshold,
+            storage,
+            token: mode === "server" ? token : undefined,
+        },
+        rotateRootCredentials: value("rotateRootCredentials") as boolean | undefined,
+        existingPostgres: readExistingPostgres(where, str("postgresHost"), int("postgresPort"), str("postgresVaultHost"), str("postgresSuperuser"),
+            value("postgresSuperuserPassword") as pulumi.Output<string> | undefined, str("postgresSslMode")),
+        // In server mode a token without an address is the stack's own server's deployer token.
+        existingVault: readExistingVault(where, str("vaultAddress"), mode === "server" ? undefined : token),
+        database: str("database"),
+        mountPath: str("mountPath"),
+        approlePath: str("approlePath"),
+        maxOpenConnections: int("maxOpenConnections"),
+        // Left unset when absent, like the other optional keys: the composite applies the default.
+        connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
+        roles: value("roles") as DatabaseRoleSpec[],
+        apps: (value("apps") as AppSpec[] | undefined) ?? [],
+        ...(staticRoles.length > 0 ? { staticRoles: value("staticRoles") as StaticRoleSpec[] } : {}),
+    };
+}
+
+function readExistingPostgres(
+    where: string,
+    host: string | undefined,
+    port: number | undefined,
+    vaultHost: string | undefined,
+    superuser: string | undefined,
+    superuserPassword: pulumi.Output<string> | undefined,
+    sslMode: string | undefined,
+): ExistingPostgres | undefined {
+    if (host === undefined) {
+        // postgresPort and postgresSuperuser have Pulumi.yaml defaults, so only these two show intent.
+        const stray = { postgresVaultHost: vaultHost, postgresSuperuserPassword: superuserPassword };
+        for (const [key, given] of Object.entries(stray)) {
+            if (given !== undefined) throw invalid(where, key, isPulumiValue(given) ? "[secret]" : given, "applies only to an existing PostgreSQL; set postgresHost too");
+        }
+        return undefined;
+    }
+    const existing = { host, port, vaultHost, superuser, superuserPassword: superuserPassword as pulumi.Output<string>, sslMode: sslMode as SslMode | undefined };
+    return checkExistingPostgres(where, "", existing);
+}
+
+function readExistingVault(where: string, address: string | undefined, token: pulumi.Output<string> | undefined): ExistingVault | undefined {
+    if (address === undefined) {
+        if (token !== undefined) throw invalid(where, "vaultToken", "[secret]", "applies only to an existing Vault; set vaultAddress too");
+        return undefined;
+    }
+    return checkExistingVault(where, "", { address, token: token as pulumi.Output<string> });
+}
