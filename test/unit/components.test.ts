@@ -211,19 +211,40 @@ describe("components", () => {
             for (const first of ["am-vault-admin", "am-readonly", "am-readwrite", "am-owner"]) expect(named(TYPES.pgRole, first).dependencies).toContain(check.urn);
         });
 
-        it("declares every grant and default privilege of the plan, defaults for the owner group's objects", () => {
-            for (const grant of c.accessGrantPlan()) {
-                const name = `am-${grant.access}-${grant.kind}-${grant.objectType}`;
+        it("grants each group exactly its privileges on the database, the schema and existing objects, and defaults for the owner group's future objects", () => {
+            // [resource name, kind, object type, privileges]: every grant of the model, in the order it is applied.
+            const plan: [string, "grant" | "default", string, string[]][] = [
+                ["am-readonly-grant-database", "grant", "database", ["CONNECT", "TEMPORARY"]],
+                ["am-readonly-grant-schema", "grant", "schema", ["USAGE"]],
+                ["am-readonly-grant-table", "grant", "table", ["SELECT"]],
+                ["am-readonly-grant-sequence", "grant", "sequence", ["SELECT"]],
+                ["am-readonly-default-table", "default", "table", ["SELECT"]],
+                ["am-readonly-default-sequence", "default", "sequence", ["SELECT"]],
+                ["am-readwrite-grant-database", "grant", "database", ["CONNECT", "TEMPORARY"]],
+                ["am-readwrite-grant-schema", "grant", "schema", ["USAGE"]],
+                ["am-readwrite-grant-table", "grant", "table", ["DELETE", "INSERT", "SELECT", "UPDATE"]],
+                ["am-readwrite-grant-sequence", "grant", "sequence", ["SELECT", "UPDATE", "USAGE"]],
+                ["am-readwrite-default-table", "default", "table", ["DELETE", "INSERT", "SELECT", "UPDATE"]],
+                ["am-readwrite-default-sequence", "default", "sequence", ["SELECT", "UPDATE", "USAGE"]],
+                ["am-owner-grant-database", "grant", "database", ["CONNECT", "TEMPORARY"]],
+                ["am-owner-grant-schema", "grant", "schema", ["CREATE", "USAGE"]],
+            ];
+            for (const [name, kind, objectType, privileges] of plan) {
+                const access = name.split("-")[1];
                 const expected = {
                     database: "app",
-                    role: `app_${grant.access}`,
-                    objectType: grant.objectType,
-                    privileges: grant.privileges,
-                    ...(grant.objectType === "database" ? {} : { schema: "public" }),
-                    ...(grant.kind === "default" ? { owner: "app_owner" } : {}),
+                    role: `app_${access}`,
+                    objectType,
+                    privileges,
+                    ...(objectType === "database" ? {} : { schema: "public" }),
+                    ...(kind === "default" ? { owner: "app_owner" } : {}),
                 };
-                expect(inputs(grant.kind === "grant" ? TYPES.pgGrant : TYPES.pgDefaultPrivileges, name)).toEqual(expected);
+                expect(inputs(kind === "grant" ? TYPES.pgGrant : TYPES.pgDefaultPrivileges, name)).toEqual(expected);
             }
+            const declared = all
+                .filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never))
+                .map((resource) => resource.name);
+            expect(declared).toEqual(plan.map(([name]) => name));
             expect(inputs(TYPES.pgDefaultPrivileges, "am-readonly-default-table").privileges).toEqual(["SELECT"]);
             expect(inputs(TYPES.pgGrant, "am-owner-grant-schema").privileges).toEqual(["CREATE", "USAGE"]);
             expect(inputs(TYPES.pgGrant, "am-readwrite-grant-schema").privileges).toEqual(["USAGE"]);
@@ -250,7 +271,8 @@ describe("components", () => {
 
         it("applies grants one after another, each depending on the one before", () => {
             const chain = all.filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrantRole, TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never));
-            expect(chain.length).toBe(4 + c.accessGrantPlan().length);
+            // 4 role memberships (the Vault admin in 3 groups, the Pulumi admin in the Vault admin), then 14 grants.
+            expect(chain.length).toBe(4 + 14);
             let previous = named(TYPES.pgRole, "am-vault-admin");
             for (const resource of chain) {
                 expect(resource.dependencies).toContain(previous.urn);
@@ -304,33 +326,74 @@ describe("components", () => {
             }
         });
 
-        it("declares one role per spec with the pure functions' statements and TTLs in seconds, after the connection", () => {
-            const groups = { readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" };
+        it("declares one role per spec: an expiring LOGIN user in its level's group (an owner's sessions run as the group), a revocation that ends its sessions and hands what it owns to the owner group, TTLs in seconds, after the connection", () => {
             const reader = named(TYPES.role, "shop-role-reader-role");
             expect(plain(reader.inputs)).toEqual({
                 backend: "team/db",
                 name: "reader",
                 dbName: "shop",
-                creationStatements: c.creationStatements("readonly", groups),
-                revocationStatements: c.revocationStatements(groups),
-                renewStatements: c.renewStatements(),
-                rollbackStatements: c.rollbackStatements(),
+                creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "shop_readonly"`],
+                revocationStatements: [
+                    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE "{{name}}" NOLOGIN; END IF; END $$`,
+                    `GRANT "{{name}}" TO CURRENT_USER`,
+                    `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_backend_pid()`,
+                    `REASSIGN OWNED BY "{{name}}" TO "shop_owner"`,
+                    `DROP OWNED BY "{{name}}"`,
+                    `DROP ROLE IF EXISTS "{{name}}"`,
+                ],
+                renewStatements: [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`],
+                rollbackStatements: [`DROP ROLE IF EXISTS "{{name}}"`],
                 defaultTtl: 1800,
                 maxTtl: 7200,
             });
             const migrator = named(TYPES.role, "shop-role-migrator-role");
             expect(plain<{ creationStatements: string[]; defaultTtl: number; maxTtl: number }>(migrator.inputs)).toMatchObject({
-                creationStatements: c.creationStatements("owner", groups),
+                creationStatements: [
+                    `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "shop_owner"`,
+                    `ALTER ROLE "{{name}}" SET role = "shop_owner"`,
+                ],
                 defaultTtl: 300,
                 maxTtl: 900,
             });
             for (const role of [reader, migrator]) expect(role.dependencies).toContain(engine().urn);
         });
 
-        it("enables AppRole once and binds each app to its own least-privilege policy", () => {
+        it("enables AppRole once and binds each app to its own least-privilege policy: its roles' creds, renew and revoke of their leases under their creds paths, renew by body, its own token", () => {
             expect(all.filter((resource) => resource.type === TYPES.authBackend && resource.name.startsWith("shop-"))).toHaveLength(1);
             expect(inputs(TYPES.authBackend, "shop-approle-backend")).toMatchObject({ type: "approle", path: "team-approle" });
-            expect(inputs(TYPES.policy, "shop-app-storefront-policy")).toEqual({ name: "storefront-db", policy: c.appPolicy("team/db", ["reader"]) });
+            expect(inputs(TYPES.policy, "shop-app-storefront-policy")).toEqual({
+                name: "storefront-db",
+                policy: `# Issue credentials of role "reader".
+path "team/db/creds/reader" {
+  capabilities = ["read"]
+}
+
+# Renew leases of role "reader".
+path "sys/leases/renew/team/db/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Revoke leases of role "reader".
+path "sys/leases/revoke/team/db/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Renew a lease given in the body, as Vault Agent does; never beyond the role's max TTL.
+path "sys/leases/renew" {
+  capabilities = ["update"]
+}
+
+# Read its own token's TTL.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+# Keep its own token alive.
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+`,
+            });
             expect(inputs(TYPES.approleRole, "shop-app-storefront-approle")).toEqual({
                 backend: "team-approle",
                 roleName: "storefront",

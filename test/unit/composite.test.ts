@@ -108,11 +108,24 @@ describe("VaultPostgres graph", () => {
         expect(vaultResources.length).toBe(1 + 1 + 3 + 1 + 2 + 2);
         for (const resource of vaultResources) {
             expect([resource.name, resource.replaceWith]).toEqual([resource.name, [container]]);
-            // With the container, or with the mount (connection and roles), or, for the mount, by its own delete.
-            expect([resource.name, [container, mount, ""]]).toEqual([resource.name, expect.arrayContaining([resource.deletedWith])]);
         }
+        // Each resource's own tie: with the mount (connection and roles), with the container (auth, policies, AppRole
+        // roles), or none for the mount, which its own delete removes. The mocks record an unset deletedWith as "".
+        const unset = "";
+        expect(Object.fromEntries(vaultResources.map((resource) => [resource.name, resource.deletedWith]))).toEqual({
+            "bao-engine-mount": unset,
+            "bao-engine-connection": mount,
+            "bao-role-reader-role": mount,
+            "bao-role-writer-role": mount,
+            "bao-role-migrator-role": mount,
+            "bao-approle-backend": container,
+            "bao-app-web-policy": container,
+            "bao-app-web-approle": container,
+            "bao-app-deploy-policy": container,
+            "bao-app-deploy-approle": container,
+        });
         // Unmounting revokes the open leases and drops their users: it must run, before the container goes.
-        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).toBe("");
+        expect(named(TYPES.mount, "bao-engine-mount").deletedWith).toBe(unset);
         expect(named(TYPES.authBackend, "bao-approle-backend").deletedWith).toBe(container);
         expect(all.filter((resource) => resource.type === TYPES.policy).map((resource) => resource.deletedWith)).toEqual([container, container]);
     });
@@ -184,5 +197,16 @@ describe("VaultPostgres on existing servers", () => {
             expect(providerUrn(resource.provider)).toBe(provider.urn);
             expect(resource.replaceWith).toEqual([]);
         }
+        // No container to go with: only the connection and the role go with the mount; the rest have no deletedWith.
+        const mount = findResource(all, TYPES.mount, "prod-engine-mount").urn;
+        const unset = "";
+        expect(Object.fromEntries(all.filter((entry) => entry.custom && entry.type.startsWith("vault:")).map((entry) => [entry.name, entry.deletedWith]))).toEqual({
+            "prod-engine-mount": unset,
+            "prod-engine-connection-reader": mount,
+            "prod-role-reader-role": mount,
+            "prod-approle-backend": unset,
+            "prod-app-web-policy": unset,
+            "prod-app-web-approle": unset,
+        });
     });
 });

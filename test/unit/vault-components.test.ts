@@ -158,16 +158,22 @@ describe("Vault components on their own", () => {
     });
 
     describe("DatabaseRole", () => {
-        it("declares the pure functions' statements, TTLs in seconds and the engine's connection", () => {
-            const statements = c.roleStatements("readwrite", groups);
+        it("declares a readwrite role: an expiring LOGIN user in the readwrite group, a revocation that ends its sessions and hands what it owns to the owner group, TTLs in seconds, the engine's connection", () => {
             expect(inputs(TYPES.role, "orders-reader-role")).toEqual({
                 backend: "database",
                 name: "reader",
                 dbName: "orders",
-                creationStatements: statements.creation,
-                revocationStatements: statements.revocation,
-                renewStatements: statements.renew,
-                rollbackStatements: statements.rollback,
+                creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "orders_readwrite"`],
+                revocationStatements: [
+                    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN CREATE ROLE "{{name}}" NOLOGIN; END IF; END $$`,
+                    `GRANT "{{name}}" TO CURRENT_USER`,
+                    `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '{{name}}' AND pid <> pg_backend_pid()`,
+                    `REASSIGN OWNED BY "{{name}}" TO "orders_owner"`,
+                    `DROP OWNED BY "{{name}}"`,
+                    `DROP ROLE IF EXISTS "{{name}}"`,
+                ],
+                renewStatements: [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`],
+                rollbackStatements: [`DROP ROLE IF EXISTS "{{name}}"`],
                 defaultTtl: 900,
                 maxTtl: 7200,
             });
@@ -196,9 +202,88 @@ describe("Vault components on their own", () => {
     });
 
     describe("AppAccess", () => {
-        it("writes the app's policy as appPolicy renders it, for its own roles", () => {
-            expect(inputs(TYPES.policy, "orders-web-policy")).toEqual({ name: "web-db", policy: c.appPolicy("database", ["reader", "writer"]) });
-            expect(inputs(TYPES.policy, "orders-cron-policy")).toEqual({ name: "cron-db", policy: c.appPolicy("team/db", ["reader"]) });
+        it("writes the app's least-privilege policy for its own roles: read their creds, renew and revoke (update only) their leases, renew by body, its own token", () => {
+            expect(inputs(TYPES.policy, "orders-web-policy")).toEqual({
+                name: "web-db",
+                policy: `# Issue credentials of role "reader".
+path "database/creds/reader" {
+  capabilities = ["read"]
+}
+
+# Renew leases of role "reader".
+path "sys/leases/renew/database/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Revoke leases of role "reader".
+path "sys/leases/revoke/database/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Issue credentials of role "writer".
+path "database/creds/writer" {
+  capabilities = ["read"]
+}
+
+# Renew leases of role "writer".
+path "sys/leases/renew/database/creds/writer/*" {
+  capabilities = ["update"]
+}
+
+# Revoke leases of role "writer".
+path "sys/leases/revoke/database/creds/writer/*" {
+  capabilities = ["update"]
+}
+
+# Renew a lease given in the body, as Vault Agent does; never beyond the role's max TTL.
+path "sys/leases/renew" {
+  capabilities = ["update"]
+}
+
+# Read its own token's TTL.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+# Keep its own token alive.
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+`,
+            });
+            expect(inputs(TYPES.policy, "orders-cron-policy")).toEqual({
+                name: "cron-db",
+                policy: `# Issue credentials of role "reader".
+path "team/db/creds/reader" {
+  capabilities = ["read"]
+}
+
+# Renew leases of role "reader".
+path "sys/leases/renew/team/db/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Revoke leases of role "reader".
+path "sys/leases/revoke/team/db/creds/reader/*" {
+  capabilities = ["update"]
+}
+
+# Renew a lease given in the body, as Vault Agent does; never beyond the role's max TTL.
+path "sys/leases/renew" {
+  capabilities = ["update"]
+}
+
+# Read its own token's TTL.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+# Keep its own token alive.
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+`,
+            });
         });
 
         it("binds an AppRole role to that policy alone, without the default policy", () => {
