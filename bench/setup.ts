@@ -5,10 +5,10 @@
  * settings, plus a mount for the seed articles' per-table pattern.
  */
 import { Client } from "pg";
+import { connectionGroups } from "../components/connection-layout";
 import {
     ACCESS_LEVELS,
     AccessLevel,
-    connectionGroups,
     connectionUrlTemplate,
     ConnectionLayout,
     GroupRoleNames,

@@ -1,19 +1,77 @@
-/** The public surface: every component, its Args type, and the pure renderers they use. */
-export * from "./access-model";
-export * from "./app-access";
-export * from "./approle-auth";
-export * from "./connection-layout";
-export * from "./database-role";
-export * from "./deployer-policy";
-export * from "./hcl";
-export * from "./postgres-admin-check";
-export * from "./postgres-server";
-export * from "./secrets-engine";
-export * from "./server-config";
-export * from "./sql";
-export * from "./validate";
-export * from "./vault-init";
-export * from "./vault-postgres";
-export * from "./vault-server";
-export * from "./static-role";
-export * from "./agent-config";
+/**
+ * The public surface of vault-pg, listed by name: the components and their Args, the spec types they take, the pure
+ * renderers of the SQL, policies and configs they declare, stack config reading, and the error validation throws.
+ * Everything else is internal to this package (package.json `exports` allows no deep imports), so it may change
+ * without breaking a stack; test/unit/public-api.test.ts fails when this list changes, so a change is a decision.
+ */
+
+// The composite, and the components it is made of.
+export { VaultPostgres } from "./vault-postgres";
+export type { AppLogin, ContainerSettings, PostgresContainerSettings, VaultContainerSettings, VaultPostgresArgs } from "./vault-postgres";
+export { PostgresServer } from "./postgres-server";
+export type { PostgresServerArgs } from "./postgres-server";
+export { VaultServer } from "./vault-server";
+export type { VaultServerArgs } from "./vault-server";
+export { VaultUnseal } from "./vault-init";
+export type { UnsealInputs, UnsealState, VaultUnsealArgs } from "./vault-init";
+export { PostgresAccessModel, accessGrantPlan } from "./access-model";
+export type { PostgresAccessModelArgs, PrivilegeGrant } from "./access-model";
+export { PostgresAdminCheck, adminPrivilegeProblems } from "./postgres-admin-check";
+export type { AdminPrivileges, PostgresAdminCheckArgs } from "./postgres-admin-check";
+export { DatabaseSecretsEngine } from "./secrets-engine";
+export type { DatabaseSecretsEngineArgs } from "./secrets-engine";
+export { DatabaseRole } from "./database-role";
+export type { DatabaseRoleArgs } from "./database-role";
+export { StaticRole } from "./static-role";
+export type { StaticRoleArgs } from "./static-role";
+export { AppRoleAuth } from "./approle-auth";
+export type { AppRoleAuthArgs } from "./approle-auth";
+export { AppAccess } from "./app-access";
+export type { AppAccessArgs } from "./app-access";
+
+// What the components take.
+export type {
+    AppSpec,
+    ConnectionLayout,
+    DatabaseRoleSpec,
+    Duration,
+    ExistingPostgres,
+    ExistingVault,
+    Flavor,
+    SslMode,
+    StaticRoleSpec,
+    VaultMode,
+    VaultStorage,
+} from "./validate";
+export { DEFAULTS, ValidationError } from "./validate";
+
+// Stack config: the keys, and reading them into the composite's arguments.
+export { CONFIG_KEYS, readStackConfig } from "./validate";
+export type { RawStackConfig, StackSettings } from "./validate";
+
+// Pure renderers: the statements, policies and configs the components declare.
+export {
+    ACCESS_LEVELS,
+    DYNAMIC_USERNAME_PREFIX,
+    connectionUrlTemplate,
+    creationStatements,
+    dropExpiredUserStatements,
+    expiredUsersQuery,
+    groupRoleNames,
+    quoteIdent,
+    quoteLiteral,
+    renewStatements,
+    revocationStatements,
+    roleStatements,
+    rollbackStatements,
+    staticRotationStatements,
+    usernameTemplate,
+} from "./sql";
+export type { AccessLevel, GroupRoleNames, RoleStatements } from "./sql";
+export { appPolicy, credsPath, staticCredsPath } from "./hcl";
+export { deployerPolicy } from "./deployer-policy";
+export type { DeployerScope } from "./deployer-policy";
+export { serverConfigHcl } from "./server-config";
+export type { ServerConfigSettings } from "./server-config";
+export { agentConfigForApp, renderAgentConfig } from "./agent-config";
+export type { AgentConfigSpec, AgentLayout, AgentStackOutputs } from "./agent-config";

@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import { Client } from "pg";
-import { DYNAMIC_USERNAME_PREFIX, quoteLiteral, sealStatus, UnsealInputs, UnsealState } from "../../components";
+import { DYNAMIC_USERNAME_PREFIX, quoteLiteral, UnsealInputs, UnsealState } from "../../components";
+import { sealStatus } from "../../components/vault-init";
 import { DatabaseCreds, loginApp, readCreds } from "../helpers/app-client";
 import { loadStackConfig, plain, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { describeLive, PostgresServer, startPostgres, stopAll, vaultRequest } from "./harness";

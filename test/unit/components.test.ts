@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecret, isSecretInput, MockRecorder, plain, providerUrn, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
+import { postgresDataPath } from "../../components/postgres-server";
+
 type Components = typeof import("../../components");
 
 /** Whether a recorded input holds a secret anywhere inside it. */
@@ -97,10 +99,10 @@ describe("components", () => {
 
         it("mounts the data volume where the image's major version keeps its data, unless told", () => {
             expect(inputs(TYPES.container, "pg3").volumes).toEqual([{ volumeName: "pg3-data", containerPath: "/var/lib/postgresql/data" }]);
-            expect(["postgres:18", "postgres:18.4-bookworm", "postgres:latest", "postgres", "registry:5000/postgres:19"].map(c.postgresDataPath)).toEqual(
+            expect(["postgres:18", "postgres:18.4-bookworm", "postgres:latest", "postgres", "registry:5000/postgres:19"].map(postgresDataPath)).toEqual(
                 Array(5).fill("/var/lib/postgresql"),
             );
-            expect(["postgres:17", "postgres:9.6", "postgres:16-alpine", "registry:5000/pg/postgres:15@sha256:abc"].map(c.postgresDataPath)).toEqual(
+            expect(["postgres:17", "postgres:9.6", "postgres:16-alpine", "registry:5000/pg/postgres:15@sha256:abc"].map(postgresDataPath)).toEqual(
                 Array(4).fill("/var/lib/postgresql/data"),
             );
         });

@@ -5,6 +5,8 @@
 import * as vault from "@pulumi/vault";
 import { findResource, installMocks, MockRecorder, plain, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
+import { connectionGroups } from "../../components/connection-layout";
+
 type Components = typeof import("../../components");
 
 const ROLES = [
@@ -52,11 +54,11 @@ describe("connection layouts", () => {
 
     describe("connectionGroups", () => {
         it("puts every role on one connection with the base name for single", () => {
-            expect(c.connectionGroups("single", ROLES)).toEqual([{ suffix: "", roles: ["reader", "reporter", "writer"] }]);
+            expect(connectionGroups("single", ROLES)).toEqual([{ suffix: "", roles: ["reader", "reporter", "writer"] }]);
         });
 
         it("gives each role its own connection for per-role", () => {
-            expect(c.connectionGroups("per-role", ROLES)).toEqual([
+            expect(connectionGroups("per-role", ROLES)).toEqual([
                 { suffix: "-reader", roles: ["reader"] },
                 { suffix: "-reporter", roles: ["reporter"] },
                 { suffix: "-writer", roles: ["writer"] },
@@ -64,7 +66,7 @@ describe("connection layouts", () => {
         });
 
         it("groups roles by access level for per-access, leaving out levels without a role", () => {
-            expect(c.connectionGroups("per-access", ROLES)).toEqual([
+            expect(connectionGroups("per-access", ROLES)).toEqual([
                 { suffix: "-readonly", roles: ["reader", "reporter"] },
                 { suffix: "-readwrite", roles: ["writer"] },
             ]);
