@@ -74,8 +74,8 @@ export function describeLive(suite: string, body: () => void): void {
     }
     // One line per PostgreSQL version, the same from every file, so that the run's summary prints it once.
     console.warn(`live suite skipped${major === undefined ? "" : ` on PostgreSQL ${major}`}: needs ${missing.join(" and ")}`);
-    const skipped = describe.skip;
-    skipped(name, body);
+    // Skipped in the open, outside CI only: the summary repeats the line above, and CI=true fails instead.
+    describe.skip(name, body);
 }
 
 /** The Vault-API server's own version line, e.g. "OpenBao v2.7.2 (...)" or "Vault v1.21.4 (...)". */
