@@ -8,6 +8,7 @@
  * in openbao/openbao: top-level `exec` and `env_template` exclude file `template` stanzas; AppRole's
  * `remove_secret_id_file_after_reading` defaults to true and the agent keeps the secret id in memory to log in again).
  */
+import { hclString } from "./hcl";
 
 /** How the app learns about new credentials. */
 export type AgentReload =
@@ -40,19 +41,8 @@ export interface AgentConfigSpec {
 /** Names of the files the agent renders into `outputDir`. */
 export const AGENT_FILES = { json: "db-credentials.json", env: "db.env" } as const;
 
-/** Quotes a string for the agent's HCL 1 config: like `hclString`, but newlines and tabs are written as escapes. */
-export function agentHclString(value: string): string {
-    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value)) {
-        throw new Error(`agentHclString: control characters are not allowed: ${JSON.stringify(value)}`);
-    }
-    const escaped = value
-        .replace(/\\/g, "\\\\")
-        .replace(/"/g, '\\"')
-        .replace(/\n/g, "\\n")
-        .replace(/\t/g, "\\t")
-        .replace(/\$\{/g, "\\u0024{");
-    return `"${escaped}"`;
-}
+/** An agent config string: template contents span lines (hcl.ts). */
+const agentHclString = (value: string): string => hclString(value, { multiline: true });
 
 /** Values pasted into a template must not open or close a template action. */
 function templateSafe(field: string, value: string): string {

@@ -3,15 +3,17 @@
  */
 
 /**
- * Quotes a string for a Vault/OpenBao policy, which is parsed as HCL 1: escapes backslashes and double quotes, and
- * writes the `$` of `${` as `\u0024` (HCL 1 has no `$${` escape, and a string cannot end inside an open `${`).
- * `%{` means nothing in HCL 1 and stays as it is. Rejects control characters.
+ * Quotes a string for HCL 1, which Vault and OpenBao parse policies and agent configs as: escapes backslashes and
+ * double quotes, and writes the `$` of `${` as `\u0024` (HCL 1 has no `$${` escape, and a string cannot end inside an
+ * open `${`). `%{` means nothing in HCL 1 and stays as it is. Control characters are refused, except, with
+ * `multiline` (an agent template's contents), newlines and tabs, written as `\n` and `\t`.
  */
-export function hclString(value: string): string {
-    if (/[\u0000-\u001f\u007f]/.test(value)) {
-        throw new Error(`hclString: control characters are not allowed in a policy path: ${JSON.stringify(value)}`);
+export function hclString(value: string, options: { multiline?: boolean } = {}): string {
+    const forbidden = options.multiline ? /[\u0000-\u0008\u000b-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
+    if (forbidden.test(value)) {
+        throw new Error(`hclString: control characters are not allowed${options.multiline ? "" : " in a policy path"}: ${JSON.stringify(value)}`);
     }
-    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\u0024{");
+    const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\$\{/g, "\\u0024{");
     return `"${escaped}"`;
 }
 
@@ -36,7 +38,7 @@ export function renderPolicy(rules: PolicyRule[]): string {
     return rules
         .map((rule) => {
             const comment = rule.comment ? `# ${rule.comment.replace(/\n/g, " ")}\n` : "";
-            const capabilities = rule.capabilities.map(hclString).join(", ");
+            const capabilities = rule.capabilities.map((capability) => hclString(capability)).join(", ");
             return `${comment}path ${hclString(rule.path)} {\n  capabilities = [${capabilities}]\n}\n`;
         })
         .join("\n");

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { agentConfigForApp, AgentConfigSpec, agentHclString, approleMountPath, envTemplate, jsonTemplate, renderAgentConfig, signalCommand } from "../../components/agent-config";
+import { agentConfigForApp, AgentConfigSpec, approleMountPath, envTemplate, jsonTemplate, renderAgentConfig, signalCommand } from "../../components/agent-config";
+import { hclString } from "../../components/hcl";
 import { checkOutputs, parseArgs, run } from "../../scripts/agent-config";
 
 const spec: AgentConfigSpec = {
@@ -84,9 +85,11 @@ describe("templates", () => {
         expect(json).toContain('"host": "db.internal",\n  "port": 5432,\n  "database": "app",');
     });
 
-    it("quotes HCL strings with escapes for quotes, backslashes, newlines and ${", () => {
-        expect(agentHclString('a"b\\c\nd${e}')).toBe('"a\\"b\\\\c\\nd\\u0024{e}"');
-        expect(() => agentHclString("a\u0001")).toThrow("agentHclString: control characters are not allowed");
+    it("quotes its HCL strings with escapes for quotes, backslashes, newlines and ${ (one quoter with policies: hcl.ts)", () => {
+        expect(hclString('a"b\\c\nd${e}', { multiline: true })).toBe('"a\\"b\\\\c\\nd\\u0024{e}"');
+        expect(() => hclString("a\u0001", { multiline: true })).toThrow("hclString: control characters are not allowed: ");
+        const config = renderAgentConfig(spec);
+        expect(config).toContain('  contents    = "{{ with secret \\"');
     });
 });
 
