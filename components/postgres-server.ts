@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { serviceContainer } from "./service-container";
 import { checkContainerPath, checkImage, checkPort, checkSqlName, DEFAULTS } from "./validate";
 
 /** Port PostgreSQL listens on inside the container network. */
@@ -76,30 +77,22 @@ export class PostgresServer extends pulumi.ComponentResource {
         const password = new random.RandomPassword(`${name}-superuser-password`, { length: 32, special: false }, { parent: this });
         const superuserPassword = pulumi.secret(password.result);
 
-        const container = new docker.Container(
+        const container = serviceContainer(
             name,
             {
-                name,
                 image: image.imageId,
                 envs: [pulumi.interpolate`POSTGRES_USER=${superuser}`, pulumi.interpolate`POSTGRES_PASSWORD=${superuserPassword}`],
                 networksAdvanced: [{ name: networkName, aliases: [name] }],
-                ports: [{ internal: POSTGRES_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
+                internalPort: POSTGRES_CONTAINER_PORT,
+                hostPort,
+                hostAddress,
                 volumes: [{ volumeName: volume.name, containerPath: args.dataMountPath ?? imageName.apply(postgresDataPath) }],
                 // -h 127.0.0.1: the entrypoint's temporary init server listens on the socket only, so TCP
                 // readiness means the real server is up.
-                healthcheck: {
-                    tests: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(POSTGRES_CONTAINER_PORT), "-U", superuser],
-                    interval: "2s",
-                    timeout: "3s",
-                    retries: 30,
-                    startPeriod: "5s",
-                },
-                wait: true,
-                waitTimeout: 120,
-                restart: "unless-stopped",
+                healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(POSTGRES_CONTAINER_PORT), "-U", superuser],
+                startPeriod: "5s",
             },
-            // A fixed name and host port: the old container must go before its replacement can start.
-            { parent: this, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true },
+            this,
         );
         this.container = container;
         this.volume = volume;

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
 import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage } from "./validate";
+import { serviceContainer } from "./service-container";
 import { VaultUnseal } from "./vault-init";
 
 /** Port the dev server listens on inside the container network. */
@@ -101,10 +102,9 @@ export class VaultServer extends pulumi.ComponentResource {
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? settings.image, keepLocally: true }, { parent: this });
         const run = mode === "dev" ? this.devMode(name, settings) : this.serverMode(name, flavor, storage);
-        const container = new docker.Container(
+        const container = serviceContainer(
             name,
             {
-                name,
                 image: image.imageId,
                 command: run.command,
                 envs: run.envs,
@@ -112,20 +112,13 @@ export class VaultServer extends pulumi.ComponentResource {
                 volumes: run.volumes,
                 capabilities: run.capabilities,
                 networksAdvanced: args.networkName === undefined ? undefined : [{ name: args.networkName, aliases: [name] }],
-                ports: [{ internal: VAULT_CONTAINER_PORT, external: hostPort, ip: hostAddress }],
-                healthcheck: {
-                    tests: run.healthcheck(settings.cli),
-                    interval: "2s",
-                    timeout: "3s",
-                    retries: 30,
-                    startPeriod: "2s",
-                },
-                wait: true,
-                waitTimeout: 120,
-                restart: "unless-stopped",
+                internalPort: VAULT_CONTAINER_PORT,
+                hostPort,
+                hostAddress,
+                healthcheck: run.healthcheck(settings.cli),
+                startPeriod: "2s",
             },
-            // A fixed name and host port: the old container must go before its replacement can start.
-            { parent: this, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true },
+            this,
         );
         this.container = container;
 
