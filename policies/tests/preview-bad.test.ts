@@ -1,6 +1,6 @@
 /** A bad config is caught at preview, on a stack that does not exist yet, as a mandatory violation. */
 import { installMocks, loadStackConfig, plain } from "../../test/helpers/pulumi-mocks";
-import { validateResources } from "../rules";
+import { validateResources } from "./util";
 
 describe("a bad config at preview", () => {
     it("reports a role whose maxTtl exceeds the cap, and nothing else", async () => {

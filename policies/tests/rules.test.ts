@@ -5,20 +5,20 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { appPolicy, creationStatements, groupRoleNames, renewStatements, revocationStatements } from "../../components";
 import { installMocks, loadStackConfig, plain, resolve } from "../../test/helpers/pulumi-mocks";
+import { configSchema } from "../config";
+import { TYPES } from "../resource-types";
 import {
     allPolicies,
-    configSchema,
+    CHECKED_TYPES,
     containerNotPrivileged,
     dbConnectionVerified,
     dbRoleBoundedTtl,
     dbRoleNoPrivilegedOptions,
     dbRoleSafeRevocation,
-    parsePolicyPaths,
-    runPolicy,
-    TYPES,
-    validateResources,
     vaultPolicyLeastPrivilege,
 } from "../rules";
+import { parsePolicyPaths } from "../vault-policy-parser";
+import { runPolicy, validateResources } from "./util";
 
 /** Runs one policy's validateResource on one resource, as the engine would; returns the reported messages. */
 function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<string[]> {
@@ -66,7 +66,7 @@ describe("the pack", () => {
             expect(policy.name).toMatch(/^[a-z]+(-[a-z]+)+$/);
             expect(policy.description.length).toBeGreaterThan(20);
             expect(policy.enforcementLevel).toBe("mandatory");
-            expect(await violations(policy, "random:index/randomPassword:RandomPassword", { privileged: true, verifyConnection: false, policy: "x" })).toEqual([]);
+            expect(await violations(policy, TYPES.password, { privileged: true, verifyConnection: false, policy: "x" })).toEqual([]);
         }
         expect(allPolicies.filter((policy) => policy.configSchema).map((policy) => policy.name)).toEqual(["db-role-bounded-ttl"]);
         expect(dbRoleBoundedTtl.configSchema).toBe(configSchema);
@@ -376,7 +376,7 @@ describe("validateResources", () => {
         const program = await import("../../index");
         await resolve(program.apps);
         const resources = (await recorder.settle()).map((resource) => ({ type: resource.type, name: resource.name, props: plain<Record<string, unknown>>(resource.inputs) }));
-        for (const type of Object.values(TYPES)) {
+        for (const type of CHECKED_TYPES) {
             expect(resources.some((resource) => resource.type === type)).toBe(true);
         }
         expect(await validateResources(resources)).toEqual([]);

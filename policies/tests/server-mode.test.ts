@@ -3,7 +3,8 @@
  * its memory), which the pack allows, and every other resource passes as in dev mode.
  */
 import { installMocks, loadStackConfig, plain } from "../../test/helpers/pulumi-mocks";
-import { TYPES, validateResources } from "../rules";
+import { TYPES } from "../resource-types";
+import { validateResources } from "./util";
 
 describe("policy pack on the server-mode stack", () => {
     it("passes every resource, with the Vault container adding IPC_LOCK and nothing else", async () => {

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
+import { TYPES, UNKNOWN_AT_PREVIEW } from "../../policies/resource-types";
 
 export interface RecordedResource {
     type: string;
@@ -191,29 +192,8 @@ export function loadStackConfig(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")):
     return config;
 }
 
-/** Type tokens of the provider resources the components use. */
-export const TYPES = {
-    container: "docker:index/container:Container",
-    network: "docker:index/network:Network",
-    volume: "docker:index/volume:Volume",
-    image: "docker:index/remoteImage:RemoteImage",
-    password: "random:index/randomPassword:RandomPassword",
-    pgProvider: "pulumi:providers:postgresql",
-    vaultProvider: "pulumi:providers:vault",
-    pgDatabase: "postgresql:index/database:Database",
-    pgRole: "postgresql:index/role:Role",
-    pgGrantRole: "postgresql:index/grantRole:GrantRole",
-    pgGrant: "postgresql:index/grant:Grant",
-    pgDefaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
-    mount: "vault:index/mount:Mount",
-    connection: "vault:database/secretBackendConnection:SecretBackendConnection",
-    role: "vault:database/secretBackendRole:SecretBackendRole",
-    staticRole: "vault:database/secretBackendStaticRole:SecretBackendStaticRole",
-    policy: "vault:index/policy:Policy",
-    authBackend: "vault:index/authBackend:AuthBackend",
-    approleRole: "vault:appRole/authBackendRole:AuthBackendRole",
-    adminCheck: "pulumi-nodejs:dynamic/vault-pg:PostgresAdminCheck",
-} as const;
+/** Type tokens of the provider resources the components use; defined once, in policies/resource-types.ts. */
+export { TYPES };
 
 /** Marker keys the Pulumi wire format uses for a secret value: `{ [SIG_KEY]: SECRET_SIG, value }`. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -224,10 +204,10 @@ export function isSecretInput(value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
-/** A recorded input with every secret wrapper removed, as the provider would see it. */
-/** The wire format's marker for a value unknown at preview (`@pulumi/pulumi/runtime/rpc.js`, `unknownValue`). */
-export const UNKNOWN_AT_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The wire format's marker for a value unknown at preview; defined once, in policies/resource-types.ts. */
+export { UNKNOWN_AT_PREVIEW };
 
+/** A recorded input with every secret wrapper removed, as the provider would see it. */
 export function plain<T = unknown>(value: unknown): T {
     if (pulumi.isUnknown(value)) return UNKNOWN_AT_PREVIEW as T;
     if (isSecretInput(value)) return plain<T>((value as { value: unknown }).value);
