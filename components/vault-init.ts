@@ -8,10 +8,12 @@
  * keys, secrets) configure the Vault provider, so every Vault resource waits for the unseal.
  *
  * Pulumi serializes a dynamic provider's functions into the state and runs them in a separate process: they may use
- * only globals (`fetch`) and functions of this file, never module state (Pulumi docs, "Dynamic Resource Providers",
- * serialization). Same-file calls compile to direct references, which the serializer copies along.
+ * only globals and functions of this file, never module state (Pulumi docs, "Dynamic Resource Providers",
+ * serialization). Same-file calls compile to direct references, which the serializer copies along; the Vault client
+ * (vault-api.ts) keeps no module state and requires its modules inside the call, so the serializer copies it too.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { vaultRequest } from "./vault-api";
 
 /** `GET sys/seal-status`, which needs no token. */
 export interface SealStatus {
@@ -29,22 +31,8 @@ export interface InitResult {
     keys: string[];
 }
 
-async function callVault<T>(address: string, method: string, apiPath: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${address}/v1/${apiPath}`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-        // The body of sys/init and sys/unseal answers holds no secret on failure, only Vault's errors.
-        throw new Error(`${method} ${address}/v1/${apiPath} answered ${response.status}: ${text.slice(0, 300)}`);
-    }
-    return (text ? JSON.parse(text) : {}) as T;
-}
-
 export async function sealStatus(address: string): Promise<SealStatus> {
-    return callVault<SealStatus>(address, "GET", "sys/seal-status");
+    return vaultRequest<SealStatus>(address, undefined, "GET", "sys/seal-status");
 }
 
 /** Waits until the server answers `sys/seal-status` (its container may be healthy a moment before it listens). */
@@ -62,7 +50,7 @@ export async function waitForServer(address: string, timeoutMs = 60_000): Promis
 
 /** `PUT sys/init` with Shamir shares: once per server, ever. */
 export async function initialize(address: string, shares: number, threshold: number): Promise<InitResult> {
-    const result = await callVault<{ root_token: string; keys: string[] }>(address, "PUT", "sys/init", { secret_shares: shares, secret_threshold: threshold });
+    const result = await vaultRequest<{ root_token: string; keys: string[] }>(address, undefined, "PUT", "sys/init", { secret_shares: shares, secret_threshold: threshold });
     return { rootToken: result.root_token, keys: result.keys };
 }
 
@@ -74,17 +62,20 @@ export async function unseal(address: string, keys: readonly string[], timeoutMs
     let status = await sealStatus(address);
     for (const key of keys) {
         if (!status.sealed) break;
-        status = await callVault<SealStatus>(address, "PUT", "sys/unseal", { key });
+        status = await vaultRequest<SealStatus>(address, undefined, "PUT", "sys/unseal", { key });
     }
     if (status.sealed) {
         throw new Error(`Vault at ${address} is still sealed after ${keys.length} key shares (threshold ${status.t}): the stored keys are not this server's (rekeyed?); unseal it by hand`);
     }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const response = await fetch(`${address}/v1/sys/health`);
-        await response.arrayBuffer();
-        if (response.status === 200) return status;
-        if (Date.now() > deadline) throw new Error(`Vault at ${address} is unsealed but not active after ${timeoutMs} ms (sys/health ${response.status})`);
+        // sys/health answers 200 only on an active, unsealed node (standby 429, sealed 503).
+        const health = await vaultRequest(address, undefined, "GET", "sys/health").then(
+            () => 200,
+            (error: { status?: number }) => error.status ?? 0,
+        );
+        if (health === 200) return status;
+        if (Date.now() > deadline) throw new Error(`Vault at ${address} is unsealed but not active after ${timeoutMs} ms (sys/health ${health})`);
         await new Promise((resolveTimer) => setTimeout(resolveTimer, 250));
     }
 }

@@ -108,10 +108,8 @@ export async function startRaftCluster(size = 3): Promise<RaftCluster> {
     };
     register(cleanup);
 
-    const status = async (address: string, apiPath: string): Promise<Record<string, unknown>> => {
-        const response = await fetch(`${address}/v1/${apiPath}`);
-        return (await response.json()) as Record<string, unknown>;
-    };
+    const status = (address: string, apiPath: string): Promise<Record<string, unknown>> => vaultRequest<Record<string, unknown>>(address, undefined, "GET", apiPath);
+    const answers = (address: string, apiPath: string): Promise<boolean> => vaultRequest(address, undefined, "GET", apiPath).then(() => true, () => false);
     let rootToken = "";
     try {
         for (const node of settings) {
@@ -126,7 +124,7 @@ export async function startRaftCluster(size = 3): Promise<RaftCluster> {
         }
         for (const { node, server, logFile } of processes) {
             // Any answer will do: an uninitialised, sealed node answers sys/seal-status with 200.
-            await waitUntilReady(`raft ${node.nodeId}`, server, logFile, 20_000, async () => (await fetch(`http://${node.apiListen}/v1/sys/seal-status`)).ok);
+            await waitUntilReady(`raft ${node.nodeId}`, server, logFile, 20_000, () => answers(`http://${node.apiListen}`, "sys/seal-status"));
         }
         const [first, ...others] = processes;
         const firstAddress = `http://${first.node.apiListen}`;
@@ -134,7 +132,7 @@ export async function startRaftCluster(size = 3): Promise<RaftCluster> {
         const unsealKey = init.keys[0];
         rootToken = init.root_token;
         await vaultRequest(firstAddress, undefined, "PUT", "sys/unseal", { key: unsealKey });
-        await waitUntilReady(`raft ${first.node.nodeId} active`, first.server, first.logFile, 20_000, async () => (await fetch(`${firstAddress}/v1/sys/health`)).status === 200);
+        await waitUntilReady(`raft ${first.node.nodeId} active`, first.server, first.logFile, 20_000, () => answers(firstAddress, "sys/health"));
         // Autopilot promotes a joined node to voter once it has been healthy this long (default 10 s).
         await vaultRequest(firstAddress, init.root_token, "POST", "sys/storage/raft/autopilot/configuration", { server_stabilization_time: "2s" });
         for (const { node, server, logFile } of others) {

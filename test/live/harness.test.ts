@@ -31,10 +31,11 @@ async function leavesProcessTable(pid: number): Promise<boolean> {
 
 async function refusesConnections(address: string): Promise<boolean> {
     try {
-        await fetch(`${address}/v1/sys/health`);
+        await vaultRequest(address, undefined, "GET", "sys/health");
         return false;
-    } catch {
-        return true;
+    } catch (error) {
+        // An answer, even an error status, means the server is still there.
+        return !(error instanceof VaultError);
     }
 }
 

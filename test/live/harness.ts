@@ -13,6 +13,7 @@ import * as path from "path";
 import { promisify } from "util";
 import * as vm from "vm";
 import { Client, QueryResult } from "pg";
+import { VaultError, vaultRequest } from "../../components/vault-api";
 import { asPostgresUser, findPostgres, isRoot, requestedPostgresMajor } from "./postgres-binaries";
 
 const execFileAsync = promisify(execFile);
@@ -456,9 +457,8 @@ export async function startVault(): Promise<VaultServer> {
 
     try {
         await waitUntilReady(`${path.basename(binary)} dev server on ${address}`, vault, logFile, 20_000, async () => {
-            const response = await fetch(`${address}/v1/sys/health`);
-            await response.arrayBuffer();
-            return response.status === 200;
+            // sys/health answers 2xx once the dev server is active.
+            return vaultRequest(address, undefined, "GET", "sys/health").then(() => true, () => false);
         });
     } catch (error) {
         await cleanup.dispose().catch(() => undefined);
@@ -471,45 +471,5 @@ export async function startVault(): Promise<VaultServer> {
 // Vault HTTP API
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A non-2xx answer of the Vault API. */
-export class VaultError extends Error {
-    constructor(
-        public readonly status: number,
-        public readonly errors: string[],
-        request: string,
-    ) {
-        super(`${request} -> ${status}: ${errors.join("; ") || "(no message)"}`);
-        this.name = "VaultError";
-    }
-}
-
-/** A minimal Vault HTTP client: `apiPath` without the `/v1/` prefix; throws VaultError on any non-2xx answer. */
-export async function vaultRequest<T = unknown>(
-    address: string,
-    token: string | undefined,
-    method: string,
-    apiPath: string,
-    body?: Record<string, unknown>,
-): Promise<T> {
-    const request = `${method} ${apiPath}`;
-    const response = await fetch(`${address}/v1/${apiPath}`, {
-        method,
-        headers: { "content-type": "application/json", ...(token === undefined ? {} : { "x-vault-token": token }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let parsed: unknown = {};
-    if (text) {
-        try {
-            parsed = JSON.parse(text);
-        } catch {
-            if (response.ok) throw new Error(`${request} -> ${response.status}: not JSON: ${text.slice(0, 200)}`);
-            parsed = { errors: [text] };
-        }
-    }
-    if (!response.ok) {
-        const errors = (parsed as { errors?: unknown }).errors;
-        throw new VaultError(response.status, Array.isArray(errors) ? errors.map(String) : [], request);
-    }
-    return parsed as T;
-}
+// The one Vault HTTP client (components/vault-api.ts), re-exported for the suite.
+export { VaultError, vaultRequest };

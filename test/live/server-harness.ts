@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Flavor, serverConfigHcl } from "../../components";
-import { findVaultBinary, freePort, INSTALL_VAULT, register, Running, supervise, Supervised, unregister, vaultFlavor, waitForExit, waitUntilReady } from "./harness";
+import { findVaultBinary, freePort, INSTALL_VAULT, register, Running, supervise, Supervised, unregister, vaultFlavor, vaultRequest, waitForExit, waitUntilReady } from "./harness";
 
 export interface SealedVaultServer {
     /** http://127.0.0.1:PORT */
@@ -80,9 +80,7 @@ export async function startSealedVault(): Promise<SealedVaultServer> {
         const running = server;
         // seal-status answers (200) as soon as the listener is up, sealed or not.
         await waitUntilReady(`${path.basename(binary)} server on ${address}`, running, logFile, 20_000, async () => {
-            const response = await fetch(`${address}/v1/sys/seal-status`);
-            await response.arrayBuffer();
-            return response.status === 200;
+            return vaultRequest(address, undefined, "GET", "sys/seal-status").then(() => true, () => false);
         });
     };
     const killNow = async (): Promise<void> => {

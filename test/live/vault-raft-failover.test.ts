@@ -11,7 +11,7 @@ import { Client } from "pg";
 import { dropExpiredUsers } from "../../scripts/drop-expired-users";
 import { startCredentialLoad } from "./credential-load";
 import { RaftCluster, RaftNode, startRaftCluster } from "./cluster";
-import { describeLive, findVaultBinary, vaultFlavor } from "./harness";
+import { describeLive, findVaultBinary, vaultFlavor, vaultRequest } from "./harness";
 import { DatabaseCreds, LiveStack, startLiveStack } from "./live-stack";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTimeout(resolveTimer, ms));
@@ -67,12 +67,8 @@ describeLive("vault raft cluster failover", () => {
         return { username: response.data.username, password: response.data.password, leaseId: response.lease_id, leaseDuration: response.lease_duration, renewable: response.renewable };
     };
     /** A request to one given node, with the app's token. */
-    const fetchAs = async (address: string, method: string, apiPath: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> => {
-        const response = await fetch(`${address}/v1/${apiPath}`, { method, headers: { "x-vault-token": token, "content-type": "application/json" }, body: JSON.stringify(body) });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`${method} ${apiPath} at ${address} -> ${response.status}: ${text}`);
-        return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    };
+    const fetchAs = (address: string, method: string, apiPath: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
+        vaultRequest<Record<string, unknown>>(address, token, method, apiPath, body);
 
     it("stores a lease in a few hundred bytes of Raft state", async () => {
         const leader = (await cluster.leader())!;
