@@ -1,3 +1,7 @@
+/**
+ * The Postgres side of the access model (PostgresAccessModel): the application database, three NOLOGIN group roles
+ * holding every privilege, the Vault admin that adds credentials to them, and the grant plan (accessGrantPlan).
+ */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";

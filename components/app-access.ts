@@ -1,3 +1,6 @@
+/**
+ * One application's access (AppAccess): its least-privilege Vault policy and the AppRole role bound to it.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { appPolicy } from "./hcl";

@@ -1,3 +1,6 @@
+/**
+ * The AppRole auth method every application logs in with (AppRoleAuth).
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { childLifecycle } from "./lifecycle";

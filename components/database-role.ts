@@ -1,3 +1,6 @@
+/**
+ * One Vault database role (DatabaseRole): the statements that create, renew and revoke its credentials, and their TTLs.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { credsPath } from "./hcl";

@@ -1,3 +1,6 @@
+/**
+ * Passing a component's lifecycle options (`deletedWith`, `replaceWith`) on to its custom children.
+ */
 import * as pulumi from "@pulumi/pulumi";
 
 /**

@@ -1,3 +1,6 @@
+/**
+ * The explicit postgresql provider each component that administers PostgreSQL creates for its children.
+ */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 

@@ -1,3 +1,6 @@
+/**
+ * The dev stack's PostgreSQL container (PostgresServer): image, network, named data volume, generated superuser password.
+ */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";

@@ -1,3 +1,6 @@
+/**
+ * The database secrets engine (DatabaseSecretsEngine): the mount, its connection configs and, optionally, rotate-root.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { connectionGroups } from "./connection-layout";

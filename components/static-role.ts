@@ -1,3 +1,6 @@
+/**
+ * A PostgreSQL user with a fixed name whose password Vault owns and rotates (StaticRole).
+ */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";

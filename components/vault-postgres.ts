@@ -1,3 +1,7 @@
+/**
+ * The composite (VaultPostgres): PostgreSQL and Vault (containers or existing servers), the access model, the secrets
+ * engine, its roles, static roles and AppRole access per application, and the outputs applications read.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { PostgresAccessModel } from "./access-model";

@@ -1,3 +1,7 @@
+/**
+ * The stack's Vault or OpenBao container (VaultServer): a dev server, or a sealed server with persistent storage that
+ * the unseal step opens (server mode), and the Vault provider its resources use.
+ */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
