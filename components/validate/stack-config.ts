@@ -86,7 +86,7 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
     const staticRoles = resolveStaticRoles(where, value("staticRoles"));
-    resolveApps(where, value("apps"), roles, staticRoles);
+    const apps = resolveApps(where, value("apps"), roles, staticRoles);
     const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
     const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
     const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
@@ -116,9 +116,30 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         maxOpenConnections: int("maxOpenConnections"),
         // Left unset when absent, like the other optional keys: the composite applies the default.
         connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
-        roles: value("roles") as DatabaseRoleSpec[],
-        apps: (value("apps") as AppSpec[] | undefined) ?? [],
-        ...(staticRoles.length > 0 ? { staticRoles: value("staticRoles") as StaticRoleSpec[] } : {}),
+        // Parsed once: the specs as resolved here, TTLs in seconds and defaults applied (the composite's own check of
+        // them finds nothing more to change).
+        roles: roles.map((role): DatabaseRoleSpec => ({ name: role.name, access: role.access, defaultTtl: role.defaultTtlSeconds, maxTtl: role.maxTtlSeconds })),
+        apps: apps.map(
+            (app): AppSpec => ({
+                name: app.name,
+                roles: app.roles,
+                ...(app.staticRoles.length > 0 ? { staticRoles: app.staticRoles } : {}),
+                tokenTtl: app.tokenTtlSeconds,
+                tokenMaxTtl: app.tokenMaxTtlSeconds,
+                secretIdTtl: app.secretIdTtlSeconds,
+            }),
+        ),
+        ...(staticRoles.length > 0
+            ? {
+                  staticRoles: staticRoles.map(
+                      (role): StaticRoleSpec => ({
+                          name: role.name,
+                          access: role.access,
+                          ...(role.rotationSchedule !== undefined ? { rotationSchedule: role.rotationSchedule } : { rotationPeriod: role.rotationPeriodSeconds }),
+                      }),
+                  ),
+              }
+            : {}),
     };
 }
 

@@ -285,15 +285,17 @@ describe("readStackConfig", () => {
             approlePath: undefined,
             maxOpenConnections: undefined,
             connections: undefined,
+            // Resolved once: TTLs in seconds; an app's token max TTL defaults to its roles' longest max TTL, its
+            // secret id never expires (0).
             roles: [
-                { name: "readonly", access: "readonly", defaultTtl: "1h", maxTtl: "24h" },
-                { name: "readwrite", access: "readwrite", defaultTtl: "1h", maxTtl: "24h" },
-                { name: "owner", access: "owner", defaultTtl: "15m", maxTtl: "1h" },
+                { name: "readonly", access: "readonly", defaultTtl: 3600, maxTtl: 86400 },
+                { name: "readwrite", access: "readwrite", defaultTtl: 3600, maxTtl: 86400 },
+                { name: "owner", access: "owner", defaultTtl: 900, maxTtl: 3600 },
             ],
             apps: [
-                { name: "web", roles: ["readonly", "readwrite"] },
-                { name: "migrations", roles: ["owner"] },
-                { name: "reports", roles: ["readonly"] },
+                { name: "web", roles: ["readonly", "readwrite"], tokenTtl: 3600, tokenMaxTtl: 86400, secretIdTtl: 0 },
+                { name: "migrations", roles: ["owner"], tokenTtl: 3600, tokenMaxTtl: 3600, secretIdTtl: 0 },
+                { name: "reports", roles: ["readonly"], tokenTtl: 3600, tokenMaxTtl: 86400, secretIdTtl: 0 },
             ],
         });
     });
@@ -333,8 +335,8 @@ describe("readStackConfig", () => {
             approlePath: "apps",
             maxOpenConnections: 8,
             connections: "per-access",
-            roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }],
-            apps: [{ name: "web", roles: ["reader"] }],
+            roles: [{ name: "reader", access: "readonly", defaultTtl: 3600, maxTtl: 86400 }],
+            apps: [{ name: "web", roles: ["reader"], tokenTtl: 3600, tokenMaxTtl: 86400, secretIdTtl: 0 }],
         });
     });
 
@@ -553,7 +555,7 @@ describe("static roles", () => {
 
     it("reads staticRoles from stack config", () => {
         const config = { ...loadStackConfig(), staticRoles: JSON.stringify([{ name: "pgbouncer", access: "readonly", rotationPeriod: "1h" }]) };
-        expect(readStackConfig(config).staticRoles).toEqual([{ name: "pgbouncer", access: "readonly", rotationPeriod: "1h" }]);
+        expect(readStackConfig(config).staticRoles).toEqual([{ name: "pgbouncer", access: "readonly", rotationPeriod: 3600 }]);
         expect(readStackConfig(loadStackConfig())).not.toHaveProperty("staticRoles");
     });
 });
