@@ -51,7 +51,9 @@ describeLive("refresh, then up", () => {
         expect(drift.filter((entry) => !ignored(entry.name, entry.input))).toEqual([]);
         // The admin's memberships are read back into `roles`: what would have stripped them without ignoreChanges.
         const adminRoles = drift.find((entry) => entry.type === TYPES.pgRole && entry.input === "roles");
-        expect(adminRoles?.read).toEqual(expect.arrayContaining([...Object.values(stack.groupRoles), "pg_signal_backend"]));
+        expect(adminRoles?.read).toEqual(expect.arrayContaining(Object.values(stack.groupRoles)));
+        // Revocation ends sessions with the user's own privileges: the Vault admin holds no predefined role.
+        expect(adminRoles?.read).not.toContain("pg_signal_backend");
     });
 
     it("previews no change after the refresh", () => {
