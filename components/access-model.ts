@@ -172,6 +172,15 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
                     ? new postgresql.Grant(grantName, target, grantOpts)
                     : new postgresql.DefaultPrivileges(grantName, { ...target, owner: groups.owner.name }, grantOpts);
         }
+        // PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database, so any login role of the cluster could
+        // connect to this one. Only its groups (their credentials and the Vault admin, a member), its owner and
+        // superusers may. The provider takes "public" as PUBLIC and reads its privileges as grantee 0 (getRoleOID,
+        // postgresql/helpers.go); an empty list revokes them all.
+        previous = new postgresql.Grant(
+            `${name}-public-database`,
+            { database: database.name, role: "public", objectType: "database", privileges: [] },
+            { ...childOpts, dependsOn: [previous] },
+        );
 
         this.appDatabase = database;
         this.groups = groups;

@@ -296,7 +296,8 @@ const pgGrant: ResourceOps = {
     async read(inputs, ctx) {
         const database = str(inputs.database);
         const exists = await rows(ctx, "SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-        const [role] = await rows<{ oid: number }>(ctx, "SELECT oid FROM pg_roles WHERE rolname = $1", [inputs.role]);
+        // getRoleOID (postgresql/helpers.go): PUBLIC is grantee 0.
+        const [role] = inputs.role === "public" ? [{ oid: 0 }] : await rows<{ oid: number }>(ctx, "SELECT oid FROM pg_roles WHERE rolname = $1", [inputs.role]);
         if (exists.length === 0 || !role) return undefined;
         let granted: string[][];
         if (inputs.objectType === "database") {

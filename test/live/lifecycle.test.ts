@@ -95,6 +95,20 @@ describeLive("credential lifecycle against real servers", () => {
         await expectSqlError(reader.query("DELETE FROM later"), /permission denied for table later/);
     });
 
+    it("closes the database to login roles outside the stack, which PostgreSQL lets connect by default", async () => {
+        const outsider = `outsider_${Date.now()}`;
+        await stack.postgres.query(`CREATE ROLE ${outsider} LOGIN PASSWORD 'outsider-password'`);
+        try {
+            await expectSqlError(stack.connect({ username: outsider, password: "outsider-password" }), /permission denied for database "?app"?/);
+            // The same role may still connect where PUBLIC keeps its default: the stack changes only its own database.
+            const elsewhere = new Client({ host: stack.postgres.host, port: stack.postgres.port, database: "postgres", user: outsider, password: "outsider-password" });
+            await elsewhere.connect();
+            await elsewhere.end();
+        } finally {
+            await stack.postgres.query(`DROP ROLE ${outsider}`);
+        }
+    });
+
     it("keeps an app's token to its own roles: no other creds, no mount config, no sys/", async () => {
         await expect(stack.readCreds(reportsToken, stack.credsPaths.readwrite)).rejects.toMatchObject({ status: 403 });
         await expect(stack.readCreds(reportsToken, stack.credsPaths.owner)).rejects.toMatchObject({ status: 403 });

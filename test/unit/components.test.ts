@@ -203,13 +203,17 @@ describe("components", () => {
             const check = named(TYPES.adminCheck, "am-admin-check");
             expect(plain(check.inputs)).toMatchObject({ host: "127.0.0.1", port: 5432, username: "postgres", password: "pw", sslMode: "disable", database: "app" });
             expect(isSecretInput(check.inputs.password)).toBe(true);
-            const unchecked = all.filter(
-                (resource) => resource.name.startsWith("am-") && resource.type.startsWith("postgresql:") && !resource.dependencies.includes(check.urn),
-            );
-            // Everything else waits for a group role or the admin role, which wait for the check.
-            for (const resource of unchecked) {
-                expect(resource.dependencies.some((urn) => urn.endsWith("::am-vault-admin") || /::am-(readonly|readwrite|owner)$/.test(urn))).toBe(true);
-            }
+            // Every Postgres resource waits for the check, directly or through what it depends on.
+            const byUrn = new Map(all.map((resource) => [resource.urn, resource]));
+            const waitsForCheck = (urn: string, seen = new Set<string>()): boolean => {
+                if (urn === check.urn) return true;
+                if (seen.has(urn)) return false;
+                seen.add(urn);
+                return (byUrn.get(urn)?.dependencies ?? []).some((dependency) => waitsForCheck(dependency, seen));
+            };
+            const postgresResources = all.filter((resource) => resource.name.startsWith("am-") && resource.type.startsWith("postgresql:"));
+            expect(postgresResources.length).toBeGreaterThan(20);
+            expect(postgresResources.filter((resource) => !waitsForCheck(resource.urn)).map((resource) => resource.name)).toEqual([]);
             for (const first of ["am-vault-admin", "am-readonly", "am-readwrite", "am-owner"]) expect(named(TYPES.pgRole, first).dependencies).toContain(check.urn);
         });
 
@@ -246,10 +250,15 @@ describe("components", () => {
             const declared = all
                 .filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never))
                 .map((resource) => resource.name);
-            expect(declared).toEqual(plan.map(([name]) => name));
+            expect(declared).toEqual([...plan.map(([name]) => name), "am-public-database"]);
             expect(inputs(TYPES.pgDefaultPrivileges, "am-readonly-default-table").privileges).toEqual(["SELECT"]);
             expect(inputs(TYPES.pgGrant, "am-owner-grant-schema").privileges).toEqual(["CREATE", "USAGE"]);
             expect(inputs(TYPES.pgGrant, "am-readwrite-grant-schema").privileges).toEqual(["USAGE"]);
+        });
+
+        it("closes the database to PUBLIC last, once the groups can connect: no login role outside the stack may", () => {
+            expect(inputs(TYPES.pgGrant, "am-public-database")).toEqual({ database: "app", role: "public", objectType: "database", privileges: [] });
+            expect(named(TYPES.pgGrant, "am-public-database").dependencies).toContain(named(TYPES.pgGrant, "am-owner-grant-schema").urn);
         });
 
         it("grants the owner group only the database and the schema: it owns its tables, and a table grant would drift", () => {
@@ -273,8 +282,8 @@ describe("components", () => {
 
         it("applies grants one after another, each depending on the one before", () => {
             const chain = all.filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrantRole, TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never));
-            // 4 role memberships (the Vault admin in 3 groups, the Pulumi admin in the Vault admin), then 14 grants.
-            expect(chain.length).toBe(4 + 14);
+            // 4 role memberships (the Vault admin in 3 groups, the Pulumi admin in the Vault admin), 14 grants, PUBLIC's revoke.
+            expect(chain.length).toBe(4 + 14 + 1);
             let previous = named(TYPES.pgRole, "am-vault-admin");
             for (const resource of chain) {
                 expect(resource.dependencies).toContain(previous.urn);
