@@ -10,10 +10,12 @@
  *
  * `PostgresAdminCheck` is a dynamic resource: its create runs the check, and every Postgres resource of the access
  * model depends on it, so a missing privilege stops `pulumi up` with one line before anything half-applies. Its diff
- * runs the check again whenever the connection (host, port, admin, sslmode) changes. Like vault-init.ts, the
- * provider's functions use only globals, `require` and functions of this file (Pulumi serializes them into state).
+ * runs the check again whenever the connection (host, port, admin, password, sslmode) or the database changes. Like
+ * vault-init.ts, the provider's functions use only globals, `require` and pure functions (this file's, and
+ * `quoteIdent` from sql.ts), which Pulumi serializes into state.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { quoteIdent } from "./sql";
 
 /** What the check reads of the connected role and server. */
 export interface AdminPrivileges {
@@ -36,7 +38,7 @@ export const ADMIN_PRIVILEGES_QUERY =
  */
 export function adminPrivilegeProblems(found: AdminPrivileges, database: string): string[] {
     if (found.rolsuper) return [];
-    const role = `"${found.rolname.replace(/"/g, '""')}"`;
+    const role = quoteIdent(found.rolname);
     const problems: string[] = [];
     if (!found.rolcreaterole) {
         problems.push(`PostgreSQL admin ${role} lacks CREATEROLE, needed to create the group roles and the Vault admin (ALTER ROLE ${role} CREATEROLE, or use an admin that has it)`);
@@ -59,7 +61,7 @@ export interface AdminCheckInputs {
     database: string;
 }
 
-/** The `ssl` option of node-postgres for a libpq sslmode (undefined: no TLS). */
+/** The `ssl` option of node-postgres for a libpq sslmode (false: no TLS). */
 function tlsOptionsFor(sslMode: string): false | { rejectUnauthorized: boolean; checkServerIdentity?: () => undefined } {
     switch (sslMode) {
         case "disable":
