@@ -81,10 +81,17 @@ export function describeLive(suite: string, body: () => void): void {
 
 /** The Vault-API server's own version line, e.g. "OpenBao v2.7.2 (...)" or "Vault v1.21.4 (...)". */
 export function vaultBinaryVersion(binary: string): string {
-    const result = spawnSync(binary, ["version"], { encoding: "utf8" });
-    // Without its build metadata ("(commit)", ", built <time>"), which a local build stamps with the time it ran.
-    return (result.stdout || result.stderr || `exit ${result.status}`).trim().split("\n")[0].replace(/\s*[(,].*$/, "");
+    let version = binaryVersions.get(binary);
+    if (version === undefined) {
+        const result = spawnSync(binary, ["version"], { encoding: "utf8" });
+        // Without its build metadata ("(commit)", ", built <time>"), which a local build stamps with the time it ran.
+        version = (result.stdout || result.stderr || `exit ${result.status}`).trim().split("\n")[0].replace(/\s*[(,].*$/, "");
+        binaryVersions.set(binary, version);
+    }
+    return version;
 }
+/** Asked once per binary and test file: every server started (and the servers note) would otherwise run it again. */
+const binaryVersions = new Map<string, string>();
 
 export const vaultFlavor = (binary: string): "vault" | "openbao" => (/^OpenBao\b/i.test(vaultBinaryVersion(binary)) ? "openbao" : "vault");
 
