@@ -31,6 +31,13 @@ const vault = stack.vault;
  */
 const outputs = {
     vaultAddress: stack.vaultAddress,
+    /** The stack CA (PEM): `VAULT_CACERT` for the Vault CLI, `sslrootcert` for PostgreSQL clients (README "TLS"). */
+    ...(stack.caCertificate && { caCertificate: stack.caCertificate }),
+    /** The CA each server's certificate verifies against, where the stack knows it (the stack CA for its containers). */
+    ...(stack.vaultCaCertificate && { vaultCaCertificate: stack.vaultCaCertificate }),
+    ...(stack.postgresTls.caCertificate && { postgresCaCertificate: pulumi.output(stack.postgresTls.caCertificate) }),
+    /** How clients connect to PostgreSQL: verify-full with the stack CA, or the existing server's sslmode. */
+    postgresSslMode: stack.postgresTls.sslMode,
     ...(vault && {
         vaultFlavor: vault.flavor,
         /** The stack's own Vault server's root token (secret). */

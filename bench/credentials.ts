@@ -120,7 +120,7 @@ async function transaction(client: Client, sqls: string[], name: string): Promis
 
 function scenarios(stack: LiveStack, targets: BenchTarget[], floorClients: Map<string, Client[]>, options: Options): { sequential: Sequential[]; concurrent: Concurrent[] } {
     const call = <T>(method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> =>
-        vaultRequest<T>(stack.vault.address, stack.vault.rootToken, method, apiPath, body, keepAlive);
+        vaultRequest<T>(stack.vault.address, stack.vault.rootToken, method, apiPath, body, { agent: keepAlive });
     const issueVault = async (credsPath: string): Promise<string> => (await call<{ lease_id: string }>("GET", credsPath)).lease_id;
     const revokeVault = (leaseId: string): Promise<unknown> => call("PUT", `sys/leases/revoke/${leaseId}`, {});
     const ours = (access: AccessLevel): ReturnType<typeof roleStatements> => roleStatements(access, stack.groupRoles);

@@ -8,7 +8,7 @@ import * as random from "@pulumi/random";
 import { PostgresAdminCheck } from "./postgres-admin-check";
 import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, ACCESS_LEVELS, GroupRoleNames, groupRoleNames } from "./sql";
-import { checkPort, checkSqlName, checkSslMode, DEFAULTS, MAX_GROUP_PREFIX_LENGTH, SslMode } from "./validate";
+import { checkClientTls, checkPort, checkSqlName, DEFAULTS, MAX_GROUP_PREFIX_LENGTH, PostgresClientTls } from "./validate";
 
 /** One privilege grant of the access model, as `@pulumi/postgresql` declares it. */
 export interface PrivilegeGrant {
@@ -65,8 +65,8 @@ export interface PostgresAccessModelArgs {
     schema?: string;
     /** The login role Vault uses; default "vault_admin". */
     vaultAdminUsername?: string;
-    /** libpq sslmode of the Pulumi process's connection; default "disable" (the dev container has no TLS). */
-    sslMode?: SslMode;
+    /** TLS of the Pulumi process's connection: sslmode and CA; default sslmode "disable". */
+    tls?: PostgresClientTls;
 }
 
 /**
@@ -97,17 +97,17 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         const prefix = checkSqlName(where, "groupRolePrefix", args.groupRolePrefix ?? databaseName, MAX_GROUP_PREFIX_LENGTH);
         const schema = checkSqlName(where, "schema", args.schema ?? "public");
         const adminName = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
-        const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
+        const tls = checkClientTls(where, args.tls);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:postgres:PostgresAccessModel", name, {}, opts);
         this.schema = schema;
         this.groupRoles = groupRoleNames(prefix);
 
-        this.provider = postgresAdminProvider(name, { ...args, sslMode }, this);
+        this.provider = postgresAdminProvider(name, { ...args, tls }, this);
         // A missing privilege stops the program here, before any Postgres resource exists.
         this.adminCheck = new PostgresAdminCheck(
             `${name}-admin-check`,
-            { host: args.host, port: args.port, username: args.superuser, password: args.superuserPassword, sslMode, database: databaseName },
+            { host: args.host, port: args.port, username: args.superuser, password: args.superuserPassword, database: databaseName, ...tls },
             { parent: this },
         );
         const childOpts = { parent: this, provider: this.provider };

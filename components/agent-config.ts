@@ -18,8 +18,10 @@ export type AgentReload =
     | { exec: string[] };
 
 export interface AgentConfigSpec {
-    /** Vault API address, e.g. http://127.0.0.1:18200. */
+    /** Vault API address, e.g. https://127.0.0.1:18200. */
     vaultAddress: string;
+    /** File holding the CA of the Vault API's certificate (`ca_cert`), where the system does not trust it. */
+    vaultCaCertFile?: string;
     /** The app's login path, `auth/<approle path>/login` (stack output `apps.<app>.loginPath`). */
     loginPath: string;
     /** File holding the AppRole role id. */
@@ -31,15 +33,18 @@ export interface AgentConfigSpec {
     tokenSinkFile?: string;
     /** `<mount>/creds/<role>`. */
     credsPath: string;
-    /** Where the app reaches PostgreSQL. */
-    postgres: { host: string; port: number; database: string };
+    /**
+     * Where the app reaches PostgreSQL, and how it verifies it: the libpq sslmode and the file holding the CA
+     * (`PGSSLMODE`, `PGSSLROOTCERT`; `sslmode`, `sslrootcert` in the JSON file).
+     */
+    postgres: { host: string; port: number; database: string; sslMode?: string; sslRootCertFile?: string };
     /** Folder for the rendered files (file mode only). */
     outputDir: string;
     reload: AgentReload;
 }
 
-/** Names of the files the agent renders into `outputDir`. */
-export const AGENT_FILES = { json: "db-credentials.json", env: "db.env" } as const;
+/** Names of the files the agent renders into `outputDir`, and of the CA files beside them. */
+export const AGENT_FILES = { json: "db-credentials.json", env: "db.env", vaultCa: "vault-ca.crt", postgresCa: "postgres-ca.crt" } as const;
 
 /** An agent config string: template contents span lines (hcl.ts). */
 const agentHclString = (value: string): string => hclString(value, { multiline: true });
@@ -74,6 +79,8 @@ export function jsonTemplate(spec: Pick<AgentConfigSpec, "credsPath" | "postgres
         `  "host": ${JSON.stringify(templateSafe("postgres.host", host))},`,
         `  "port": ${Number(port)},`,
         `  "database": ${JSON.stringify(templateSafe("postgres.database", database))},`,
+        ...(spec.postgres.sslMode ? [`  "sslmode": ${JSON.stringify(templateSafe("postgres.sslMode", spec.postgres.sslMode))},`] : []),
+        ...(spec.postgres.sslRootCertFile ? [`  "sslrootcert": ${JSON.stringify(templateSafe("postgres.sslRootCertFile", spec.postgres.sslRootCertFile))},`] : []),
         '  "lease_id": {{ .LeaseID | toJSON }},',
         '  "lease_duration": {{ .LeaseDuration }}',
         "}",
@@ -88,6 +95,8 @@ function pgEnvironment(spec: Pick<AgentConfigSpec, "credsPath" | "postgres">): [
         ["PGHOST", templateSafe("postgres.host", spec.postgres.host)],
         ["PGPORT", String(Number(spec.postgres.port))],
         ["PGDATABASE", templateSafe("postgres.database", spec.postgres.database)],
+        ...(spec.postgres.sslMode ? [["PGSSLMODE", templateSafe("postgres.sslMode", spec.postgres.sslMode)] as [string, string]] : []),
+        ...(spec.postgres.sslRootCertFile ? [["PGSSLROOTCERT", templateSafe("postgres.sslRootCertFile", spec.postgres.sslRootCertFile)] as [string, string]] : []),
         ["PGUSER", `${secret}{{ .Data.username }}{{ end }}`],
         ["PGPASSWORD", `${secret}{{ .Data.password }}{{ end }}`],
     ];
@@ -136,7 +145,7 @@ export function renderAgentConfig(spec: AgentConfigSpec): string {
         "}",
     ];
     const header = [
-        `vault {\n  address = ${agentHclString(spec.vaultAddress)}\n}`,
+        ["vault {", `  address = ${agentHclString(spec.vaultAddress)}`, ...(spec.vaultCaCertFile ? [`  ca_cert = ${agentHclString(spec.vaultCaCertFile)}`] : []), "}"].join("\n"),
         autoAuth.join("\n"),
         // Stop instead of serving stale credentials when Vault keeps refusing: the supervisor sees it.
         "template_config {\n  exit_on_retry_failure = true\n}",
@@ -174,11 +183,15 @@ export interface AgentStackOutputs {
     database: string;
     credsPaths: Record<string, string>;
     apps: Record<string, { loginPath: string }>;
+    /** The CAs each server's certificate verifies against (PEM), where the stack knows them, and the sslmode. */
+    vaultCaCertificate?: string;
+    postgresCaCertificate?: string;
+    postgresSslMode?: string;
     /** App → its agent config and the roles it may render. */
     agents: Record<string, { roles: string[]; config?: string }>;
 }
 
-/** Where the agent's files live for one app: role id, secret id, pid file and the rendered files, all in `dir`. */
+/** Where the agent's files live for one app: role id, secret id, pid file, CA files and the rendered files, all in `dir`. */
 export interface AgentLayout {
     dir: string;
     /** Which of the app's roles to render; default its first. */
@@ -204,6 +217,7 @@ export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, ap
     const dir = layout.dir.replace(/\/+$/, "");
     return renderAgentConfig({
         vaultAddress: outputs.vaultAddress,
+        ...(outputs.vaultCaCertificate ? { vaultCaCertFile: `${dir}/${AGENT_FILES.vaultCa}` } : {}),
         loginPath: login.loginPath,
         roleIdFile: `${dir}/role-id`,
         secretIdFile: `${dir}/secret-id`,
@@ -213,6 +227,8 @@ export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, ap
             host: outputs.postgresAddress.slice(0, portSeparator),
             port: Number(outputs.postgresAddress.slice(portSeparator + 1)),
             database: outputs.database,
+            ...(outputs.postgresSslMode ? { sslMode: outputs.postgresSslMode } : {}),
+            ...(outputs.postgresCaCertificate ? { sslRootCertFile: `${dir}/${AGENT_FILES.postgresCa}` } : {}),
         },
         outputDir: dir,
         reload: layout.exec ? { exec: layout.exec } : { signalPidFile: `${dir}/app.pid` },

@@ -10,12 +10,16 @@
  *
  * `PostgresAdminCheck` is a dynamic resource: its create runs the check, and every Postgres resource of the access
  * model depends on it, so a missing privilege stops `pulumi up` with one line before anything half-applies. Its diff
- * runs the check again whenever the connection (host, port, admin, password, sslmode) or the database changes. Like
- * vault-init.ts, the provider's functions use only globals, `require` and pure functions (this file's, and
- * `quoteIdent` from sql.ts), which Pulumi serializes into state.
+ * runs the check again whenever the connection (host, port, admin, password, TLS settings) or the database changes.
+ * It is also the first connection of a `pulumi up`: a certificate that does not verify stops it here with one line
+ * naming the server and what failed (tls-errors.ts). Like vault-init.ts, the provider's functions use only globals,
+ * `require` and pure functions (this file's, `quoteIdent` from sql.ts, `nodePostgresSsl` from postgres-tls.ts and
+ * `describeTlsFailure`), which Pulumi serializes into state.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { nodePostgresSsl, NodePostgresSsl } from "./postgres-tls";
 import { quoteIdent } from "./sql";
+import { describeTlsFailure } from "./tls-errors";
 
 /** What the check reads of the connected role and server. */
 export interface AdminPrivileges {
@@ -55,45 +59,32 @@ export interface AdminCheckInputs {
     port: number;
     username: string;
     password: string;
-    /** libpq sslmode, as the postgresql provider takes it. */
+    /** libpq sslmode, as the postgresql provider takes it, and the PEM it verifies with. */
     sslMode: string;
+    caCertificate?: string;
+    clientCertificate?: string;
+    clientKey?: string;
     /** The application database the stack creates. */
     database: string;
-}
-
-/** The `ssl` option of node-postgres for a libpq sslmode (false: no TLS). */
-function tlsOptionsFor(sslMode: string): false | { rejectUnauthorized: boolean; checkServerIdentity?: () => undefined } {
-    switch (sslMode) {
-        case "disable":
-        case "allow":
-            return false;
-        case "prefer":
-        case "require":
-            return { rejectUnauthorized: false };
-        case "verify-ca":
-            return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-        default:
-            return { rejectUnauthorized: true };
-    }
 }
 
 /** Connects as the admin, reads its privileges and throws one line for the first missing one. */
 export async function checkPostgresAdmin(inputs: AdminCheckInputs): Promise<AdminPrivileges> {
     const pg = require("pg") as typeof import("pg");
-    const connect = async (ssl: ReturnType<typeof tlsOptionsFor>): Promise<import("pg").Client> => {
+    const server = `PostgreSQL at ${inputs.host}:${inputs.port}`;
+    const connect = async (ssl: NodePostgresSsl): Promise<import("pg").Client> => {
         const client = new pg.Client({ host: inputs.host, port: inputs.port, user: inputs.username, password: inputs.password, database: "postgres", ssl, connectionTimeoutMillis: 15_000 });
         client.on("error", () => undefined);
         await client.connect();
         return client;
     };
-    const ssl = tlsOptionsFor(inputs.sslMode);
     let client: import("pg").Client;
     try {
-        client = await connect(ssl);
+        client = await connect(nodePostgresSsl(inputs));
     } catch (error) {
         // libpq's "prefer" falls back to plain text where the server has no TLS.
         if (inputs.sslMode !== "prefer" || !/does not support SSL/i.test((error as Error).message)) {
-            throw new Error(`cannot check the PostgreSQL admin "${inputs.username}" at ${inputs.host}:${inputs.port}: ${(error as Error).message}`);
+            throw new Error(describeTlsFailure(server, error) ?? `cannot check the PostgreSQL admin "${inputs.username}" at ${inputs.host}:${inputs.port}: ${(error as Error).message}`);
         }
         client = await connect(false);
     }
@@ -119,7 +110,7 @@ async function checkedState(inputs: AdminCheckInputs): Promise<AdminCheckState> 
     return { ...inputs, superuser: found.rolsuper, serverVersionNum: found.serverVersionNum };
 }
 
-const CONNECTION_KEYS: (keyof AdminCheckInputs)[] = ["host", "port", "username", "password", "sslMode", "database"];
+const CONNECTION_KEYS: (keyof AdminCheckInputs)[] = ["host", "port", "username", "password", "sslMode", "caCertificate", "clientCertificate", "clientKey", "database"];
 
 const adminCheckProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: AdminCheckInputs) {
@@ -143,6 +134,9 @@ export interface PostgresAdminCheckArgs {
     username: pulumi.Input<string>;
     password: pulumi.Input<string>;
     sslMode: pulumi.Input<string>;
+    caCertificate?: pulumi.Input<string>;
+    clientCertificate?: pulumi.Input<string>;
+    clientKey?: pulumi.Input<string>;
     database: pulumi.Input<string>;
 }
 
@@ -155,8 +149,14 @@ export class PostgresAdminCheck extends pulumi.dynamic.Resource {
         super(
             adminCheckProvider,
             name,
-            { ...args, password: pulumi.secret(args.password), superuser: undefined, serverVersionNum: undefined },
-            { ...opts, additionalSecretOutputs: ["password"] },
+            {
+                ...args,
+                password: pulumi.secret(args.password),
+                ...(args.clientKey !== undefined ? { clientKey: pulumi.secret(args.clientKey) } : {}),
+                superuser: undefined,
+                serverVersionNum: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["password", "clientKey"] },
             "vault-pg",
             "PostgresAdminCheck",
         );

@@ -3,6 +3,7 @@
  */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { PostgresClientTls, postgresProviderTls } from "./postgres-tls";
 
 /** Where and as whom the Pulumi process administers PostgreSQL. */
 export interface PostgresAdminConnection {
@@ -10,8 +11,8 @@ export interface PostgresAdminConnection {
     port: pulumi.Input<number>;
     superuser: pulumi.Input<string>;
     superuserPassword: pulumi.Input<string>;
-    /** libpq sslmode. */
-    sslMode: string;
+    /** sslmode, and the CA (and client certificate) to verify with. */
+    tls: PostgresClientTls;
 }
 
 /**
@@ -33,7 +34,7 @@ export function postgresAdminProvider(name: string, connection: PostgresAdminCon
             username: connection.superuser,
             password: connection.superuserPassword,
             database: "postgres",
-            sslmode: connection.sslMode,
+            ...postgresProviderTls(connection.tls),
             connectTimeout: 15,
             superuser: false,
         },

@@ -4,6 +4,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CertificateAuthority, ServerCertificate } from "./certificates";
+import { keyInstallEntrypoint, POSTGRES_HBA_PATH, postgresHbaConf, postgresTlsOptions, tlsUploads } from "./container-tls";
 import { serviceContainer } from "./service-container";
 import { checkContainerPath, checkImage, checkPort, checkSqlName, DEFAULTS } from "./validate";
 
@@ -35,6 +37,11 @@ export interface PostgresServerArgs {
     dataMountPath?: pulumi.Input<string>;
     /** Name of the bootstrap superuser; default "postgres". */
     superuser?: string;
+    /**
+     * Serve TLS only, with a certificate this CA signs for the container name, `localhost`, 127.0.0.1 and
+     * `hostAddress`: `ssl = on` and a pg_hba.conf that refuses TCP connections without TLS. Default: plain text.
+     */
+    certificateAuthority?: CertificateAuthority;
 }
 
 /**
@@ -58,6 +65,9 @@ export class PostgresServer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly volume: docker.Volume;
     public readonly network?: docker.Network;
+    /** With a CA: the server's certificate; clients verify it with `caCertificate` and sslmode verify-full. */
+    public readonly certificate?: ServerCertificate;
+    public readonly caCertificate?: pulumi.Output<string>;
 
     constructor(name: string, args: PostgresServerArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         const where = `PostgresServer ${name}`;
@@ -79,6 +89,9 @@ export class PostgresServer extends pulumi.ComponentResource {
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         const password = new random.RandomPassword(`${name}-superuser-password`, { length: 32, special: false }, { parent: this });
         const superuserPassword = pulumi.secret(password.result);
+        const certificate = args.certificateAuthority
+            ? new ServerCertificate(`${name}-tls`, { ca: args.certificateAuthority, hosts: [name, "localhost", "127.0.0.1", hostAddress] }, { parent: this })
+            : undefined;
 
         const container = serviceContainer(
             name,
@@ -94,6 +107,11 @@ export class PostgresServer extends pulumi.ComponentResource {
                 // readiness means the real server is up.
                 healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(POSTGRES_CONTAINER_PORT), "-U", superuser],
                 startPeriod: "5s",
+                ...(certificate && {
+                    entrypoints: keyInstallEntrypoint("postgres"),
+                    command: ["postgres", ...postgresTlsOptions()],
+                    uploads: [...tlsUploads(certificate), { file: POSTGRES_HBA_PATH, content: postgresHbaConf(), permissions: "0644" }],
+                }),
             },
             this,
         );
@@ -109,7 +127,10 @@ export class PostgresServer extends pulumi.ComponentResource {
         this.superuserPassword = superuserPassword;
         this.networkName = pulumi.output(networkName);
         this.containerName = container.name;
+        this.certificate = certificate;
+        this.caCertificate = certificate?.caCertificate;
         this.registerOutputs({
+            caCertificate: this.caCertificate,
             host: this.host,
             port: this.port,
             internalHost: this.internalHost,

@@ -5,20 +5,23 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { connectionGroups } from "./connection-layout";
 import { childLifecycle } from "./lifecycle";
+import { VaultServerTlsFiles, vaultConnectionTls } from "./postgres-tls";
 import { AccessLevel, connectionUrlTemplate, usernameTemplate } from "./sql";
 import {
     checkConnectionLayout,
     checkMountPath,
     checkPositiveInteger,
+    checkClientTls,
+    checkFlavor,
     checkSafeName,
-    checkSslMode,
     ConnectionLayout,
     DEFAULTS,
+    Flavor,
     invalid,
     MAX_CONNECTION_NAME_LENGTH,
     MAX_OPEN_CONNECTIONS_LIMIT,
     MAX_VAULT_ROLE_NAME_LENGTH,
-    SslMode,
+    PostgresClientTls,
 } from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
@@ -31,8 +34,16 @@ export interface DatabaseSecretsEngineArgs {
     /** PostgreSQL host and port as Vault reaches them (the in-network container name when both run in Docker). */
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
-    /** libpq sslmode in the connection URL; default "disable" (the dev container has no TLS). */
-    sslMode?: SslMode;
+    /**
+     * How Vault reaches PostgreSQL over TLS: the sslmode in the connection URL and the CA (and client certificate) to
+     * verify with; default sslmode "disable". HashiCorp Vault takes the PEM inline (1.18+), OpenBao only as files on
+     * its server (`vaultTlsFiles`): see `flavor`.
+     */
+    tls?: PostgresClientTls;
+    /** Which server holds the engine: "vault" (inline TLS fields) or "openbao" (TLS files in the URL); default "vault". */
+    flavor?: Flavor;
+    /** Files on the Vault server for the URL's sslrootcert, sslcert and sslkey (OpenBao, or Vault before 1.18). */
+    vaultTlsFiles?: VaultServerTlsFiles;
     /** The Vault admin login role and its password. */
     adminUsername: pulumi.Input<string>;
     adminPassword: pulumi.Input<string>;
@@ -86,7 +97,9 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             throw invalid(where, "allowedRoles", args.allowedRoles, "a connection must serve at least one role");
         }
         args.allowedRoles.forEach((role, index) => checkSafeName(where, `allowedRoles[${index}]`, role, MAX_VAULT_ROLE_NAME_LENGTH));
-        const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
+        const tls = checkClientTls(where, args.tls);
+        const flavor = checkFlavor(where, args.flavor);
+        const tlsConfig = vaultConnectionTls(flavor, tls, args.vaultTlsFiles);
         const layout = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const roles = args.allowedRoles.map((role) => {
             const access = args.accessLevels?.[role];
@@ -129,7 +142,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                         postgresql: {
                             connectionUrl: pulumi
                                 .all([args.host, args.port, args.database])
-                                .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, sslMode)),
+                                .apply(([host, port, database]) => connectionUrlTemplate(host, port, database, tls.sslMode, tlsConfig.urlParameters)),
+                            ...tlsConfig.fields,
                             username: args.adminUsername,
                             ...(rotate ? rotatedPassword(args.adminPassword, passwordVersion) : { password: pulumi.secret(args.adminPassword) }),
                             maxOpenConnections,

@@ -2,6 +2,7 @@
  * The server-mode config file of a Vault or OpenBao container, rendered by a pure function (no Pulumi here). The
  * live suite renders the same text and rewrites only the local process's addresses and paths (test/live/harness.ts).
  */
+import { vaultTlsListenerHcl } from "./container-tls";
 import { hclString } from "./hcl";
 import { Flavor, VaultStorage } from "./validate";
 
@@ -47,6 +48,11 @@ export interface ServerConfigSettings {
     nodeId: string;
     /** Where the file audit device writes. */
     auditLogPath: string;
+    /**
+     * Serve the API over TLS with the certificate and key at container-tls.ts's TLS_PATHS; default false (plain
+     * HTTP, for a listener that only the local host reaches).
+     */
+    tls?: boolean;
 }
 
 /**
@@ -62,7 +68,7 @@ export function auditDeclaredInConfig(flavor: Flavor): boolean {
 export const AUDIT_DEVICE_PATH = "file";
 export const AUDIT_DEVICE_DESCRIPTION = "Every request and response; secrets HMAC'd";
 
-/** The server config file (HCL) for `server -config=...`. TLS is off: the listener serves the local host only. */
+/** The server config file (HCL) for `server -config=...`. */
 export function serverConfigHcl(settings: ServerConfigSettings): string {
     const lines: string[] = [];
     if (settings.storage === "raft") {
@@ -70,14 +76,19 @@ export function serverConfigHcl(settings: ServerConfigSettings): string {
     } else {
         lines.push(`storage "file" {`, `  path = ${hclString(settings.storagePath)}`, `}`);
     }
+    const clusterListen = settings.storage === "raft" ? settings.clusterListenAddress : undefined;
     lines.push(
         "",
-        `listener "tcp" {`,
-        `  address         = ${hclString(settings.listenAddress)}`,
-        ...(settings.storage === "raft" ? [`  cluster_address = ${hclString(settings.clusterListenAddress)}`] : []),
-        // Published on the host's loopback address only (hostAddress); a team exposing it adds TLS here.
-        `  tls_disable     = true`,
-        `}`,
+        settings.tls
+            ? vaultTlsListenerHcl(settings.listenAddress, clusterListen)
+            : [
+                  `listener "tcp" {`,
+                  `  address         = ${hclString(settings.listenAddress)}`,
+                  ...(clusterListen ? [`  cluster_address = ${hclString(clusterListen)}`] : []),
+                  // Plain HTTP only when TLS is turned off (config `tls: false`), for a listener the local host reaches.
+                  `  tls_disable     = true`,
+                  `}`,
+              ].join("\n"),
         "",
         `api_addr = ${hclString(settings.apiAddr)}`,
     );

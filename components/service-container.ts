@@ -1,7 +1,8 @@
 /**
  * The container block both servers share: one published port, a health check the engine waits for (`wait: true`, so
- * everything that reads the server's outputs starts once it answers), restart unless stopped, its env kept secret in
- * state, and delete-before-replace (a fixed name and host port: the old container must go before its replacement).
+ * everything that reads the server's outputs starts once it answers), restart unless stopped, its env and uploads (a
+ * TLS key among them) kept secret in state, and delete-before-replace (a fixed name and host port: the old container
+ * must go before its replacement).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,9 @@ export interface ServiceContainerArgs {
     healthcheck: pulumi.Input<pulumi.Input<string>[]>;
     startPeriod: string;
     command?: pulumi.Input<pulumi.Input<string>[]>;
+    entrypoints?: pulumi.Input<pulumi.Input<string>[]>;
+    /** The user the container starts as; default the image's. */
+    user?: string;
     envs?: pulumi.Input<pulumi.Input<string>[]>;
     uploads?: docker.ContainerArgs["uploads"];
     volumes?: docker.ContainerArgs["volumes"];
@@ -30,6 +34,8 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, paren
             name,
             image: args.image,
             command: args.command,
+            entrypoints: args.entrypoints,
+            user: args.user,
             envs: args.envs,
             uploads: args.uploads,
             volumes: args.volumes,
@@ -41,6 +47,6 @@ export function serviceContainer(name: string, args: ServiceContainerArgs, paren
             waitTimeout: 120,
             restart: "unless-stopped",
         },
-        { parent, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true },
+        { parent, additionalSecretOutputs: ["envs", "uploads"], deleteBeforeReplace: true },
     );
 }

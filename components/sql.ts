@@ -193,12 +193,14 @@ export function splitHostList(hosts: string): PostgresEndpoint[] {
  * position (pgconn/config.go, parseURLSettings and ParseConfig). With several hosts pgx tries them in order and,
  * with `target_session_attrs=read-write`, keeps only a server where `transaction_read_only` is off
  * (ValidateConnectTargetSessionAttrsReadWrite): Vault follows a promoted standby with no config change.
+ * `parameters` are further URL settings, such as `sslrootcert` (a file on the Vault server) for OpenBao.
  */
-export function connectionUrlTemplate(host: string, port: number, database: string, sslMode = "disable"): string {
+export function connectionUrlTemplate(host: string, port: number, database: string, sslMode = "disable", parameters: Record<string, string> = {}): string {
     const endpoints = splitHostList(host);
     const hosts = endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port ?? port}`).join(",");
     const readWrite = endpoints.length > 1 ? "&target_session_attrs=read-write" : "";
-    return `postgresql://{{username}}:{{password}}@${hosts}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}${readWrite}`;
+    const extra = Object.entries(parameters).map(([name, value]) => `&${name}=${encodeURIComponent(value).replace(/%2F/g, "/")}`).join("");
+    return `postgresql://{{username}}:{{password}}@${hosts}/${encodeURIComponent(database)}?sslmode=${encodeURIComponent(sslMode)}${readWrite}${extra}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { staticCredsPath } from "./hcl";
 import { postgresAdminProvider } from "./postgres-provider";
 import { AccessLevel, GroupRoleNames, staticRotationStatements } from "./sql";
 import { childLifecycle } from "./lifecycle";
-import { checkSslMode, invalid, resolveStaticRole, SslMode, StaticRoleSpec } from "./validate";
+import { checkClientTls, invalid, PostgresClientTls, resolveStaticRole, StaticRoleSpec } from "./validate";
 
 export interface StaticRoleArgs extends StaticRoleSpec {
     /** Where the Pulumi process reaches PostgreSQL as superuser (the access model's connection). */
@@ -16,8 +16,8 @@ export interface StaticRoleArgs extends StaticRoleSpec {
     port: pulumi.Input<number>;
     superuser: pulumi.Input<string>;
     superuserPassword: pulumi.Input<string>;
-    /** libpq sslmode of that connection; default "disable" (the dev container has no TLS). */
-    sslMode?: SslMode;
+    /** TLS of that connection: sslmode and CA; default sslmode "disable". */
+    tls?: PostgresClientTls;
     /** The access model's group roles; the user joins `groupRoles[access]`. */
     groupRoles: GroupRoleNames;
     /** The Vault admin login role, which gets ADMIN OPTION on the user so it may set its password. */
@@ -58,14 +58,14 @@ export class StaticRole extends pulumi.ComponentResource {
             ...(args.rotationSchedule === undefined ? {} : { rotationSchedule: args.rotationSchedule }),
         });
         const group = args.groupRoles[spec.access as AccessLevel];
-        const sslMode = checkSslMode(where, "sslMode", args.sslMode, "disable");
+        const tls = checkClientTls(where, args.tls);
         if (Object.values(args.groupRoles).includes(spec.name)) {
             throw invalid(where, "name", spec.name, "a static user cannot take the name of a group role");
         }
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:database:StaticRole", name, {}, opts);
 
-        const provider = postgresAdminProvider(name, { ...args, sslMode }, this);
+        const provider = postgresAdminProvider(name, { ...args, tls }, this);
         // opts.dependsOn (the access model: its group roles) goes to the user, which everything else here follows.
         this.user = new postgresql.Role(
             `${name}-user`,

@@ -8,6 +8,13 @@
  * and Pulumi serializes what that provider uses into the state.
  */
 import type { Agent } from "http";
+import { describeTlsFailure } from "./tls-errors";
+
+/** How a request reaches the server: a keep-alive agent, and the CA of an https:// server's certificate (PEM). */
+export interface VaultRequestOptions {
+    agent?: Agent;
+    caCertificate?: string;
+}
 
 /** A non-2xx answer of the Vault API. */
 export class VaultError extends Error {
@@ -23,7 +30,8 @@ export class VaultError extends Error {
 
 /**
  * `method` `<address>/v1/<apiPath>` with the token (if any) and a JSON body (if any); resolves with the parsed answer
- * (`{}` when empty) and rejects with a VaultError on any non-2xx answer.
+ * (`{}` when empty) and rejects with a VaultError on any non-2xx answer, or with one line naming the server when its
+ * certificate does not verify.
  */
 export function vaultRequest<T = unknown>(
     address: string,
@@ -31,7 +39,7 @@ export function vaultRequest<T = unknown>(
     method: string,
     apiPath: string,
     body?: Record<string, unknown>,
-    agent?: Agent,
+    options: VaultRequestOptions = {},
 ): Promise<T> {
     const url = new URL(`${address.replace(/\/$/, "")}/v1/${apiPath}`);
     const transport = (url.protocol === "https:" ? require("https") : require("http")) as typeof import("http");
@@ -41,7 +49,8 @@ export function vaultRequest<T = unknown>(
     if (payload !== undefined) Object.assign(headers, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
     const request = `${method} ${apiPath}`;
     return new Promise<T>((resolveRequest, reject) => {
-        const outgoing = transport.request(url, { method, headers, agent }, (response) => {
+        const tls = options.caCertificate === undefined ? {} : { ca: options.caCertificate };
+        const outgoing = transport.request(url, { method, headers, agent: options.agent, ...tls }, (response) => {
             const chunks: Buffer[] = [];
             response.on("data", (chunk: Buffer) => chunks.push(chunk));
             response.on("error", reject);
@@ -62,7 +71,10 @@ export function vaultRequest<T = unknown>(
                 reject(new VaultError(status, Array.isArray(errors) ? errors.map(String) : [], request));
             });
         });
-        outgoing.on("error", reject);
+        outgoing.on("error", (error) => {
+            const certificateFailure = describeTlsFailure(`Vault at ${url.host}`, error);
+            reject(certificateFailure === undefined ? error : Object.assign(new Error(certificateFailure), { name: "TlsVerificationError", code: (error as { code?: string }).code }));
+        });
         outgoing.end(payload);
     });
 }

@@ -15,6 +15,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vaultRequest } from "./vault-api";
 
+/** A server: its address, or its address and the CA its certificate verifies against (PEM). */
+export type VaultEndpoint = string | { address: string; caCertificate?: string };
+
+function endpointOf(server: VaultEndpoint): { address: string; options: { caCertificate?: string } } {
+    return typeof server === "string" ? { address: server, options: {} } : { address: server.address, options: { caCertificate: server.caCertificate } };
+}
+
 /** `GET sys/seal-status`, which needs no token. */
 export interface SealStatus {
     initialized: boolean;
@@ -31,17 +38,21 @@ export interface InitResult {
     keys: string[];
 }
 
-export async function sealStatus(address: string): Promise<SealStatus> {
-    return vaultRequest<SealStatus>(address, undefined, "GET", "sys/seal-status");
+export async function sealStatus(server: VaultEndpoint): Promise<SealStatus> {
+    const { address, options } = endpointOf(server);
+    return vaultRequest<SealStatus>(address, undefined, "GET", "sys/seal-status", undefined, options);
 }
 
 /** Waits until the server answers `sys/seal-status` (its container may be healthy a moment before it listens). */
-export async function waitForServer(address: string, timeoutMs = 60_000): Promise<SealStatus> {
+export async function waitForServer(server: VaultEndpoint, timeoutMs = 60_000): Promise<SealStatus> {
+    const { address } = endpointOf(server);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         try {
-            return await sealStatus(address);
+            return await sealStatus(server);
         } catch (error) {
+            // A certificate that does not verify will not verify on the next try either.
+            if ((error as Error).name === "TlsVerificationError") throw error;
             if (Date.now() > deadline) throw new Error(`Vault at ${address} did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
             await new Promise((resolveTimer) => setTimeout(resolveTimer, 500));
         }
@@ -49,8 +60,9 @@ export async function waitForServer(address: string, timeoutMs = 60_000): Promis
 }
 
 /** `PUT sys/init` with Shamir shares: once per server, ever. */
-export async function initialize(address: string, shares: number, threshold: number): Promise<InitResult> {
-    const result = await vaultRequest<{ root_token: string; keys: string[] }>(address, undefined, "PUT", "sys/init", { secret_shares: shares, secret_threshold: threshold });
+export async function initialize(server: VaultEndpoint, shares: number, threshold: number): Promise<InitResult> {
+    const { address, options } = endpointOf(server);
+    const result = await vaultRequest<{ root_token: string; keys: string[] }>(address, undefined, "PUT", "sys/init", { secret_shares: shares, secret_threshold: threshold }, options);
     return { rootToken: result.root_token, keys: result.keys };
 }
 
@@ -58,11 +70,12 @@ export async function initialize(address: string, shares: number, threshold: num
  * Submits key shares until the server is unsealed, then waits until it serves requests: a raft node elects itself
  * leader a few seconds after unsealing and answers 503 until then. Already unsealed: returns at once.
  */
-export async function unseal(address: string, keys: readonly string[], timeoutMs = 60_000): Promise<SealStatus> {
-    let status = await sealStatus(address);
+export async function unseal(server: VaultEndpoint, keys: readonly string[], timeoutMs = 60_000): Promise<SealStatus> {
+    const { address, options } = endpointOf(server);
+    let status = await sealStatus(server);
     for (const key of keys) {
         if (!status.sealed) break;
-        status = await vaultRequest<SealStatus>(address, undefined, "PUT", "sys/unseal", { key });
+        status = await vaultRequest<SealStatus>(address, undefined, "PUT", "sys/unseal", { key }, options);
     }
     if (status.sealed) {
         throw new Error(`Vault at ${address} is still sealed after ${keys.length} key shares (threshold ${status.t}): the stored keys are not this server's (rekeyed?); unseal it by hand`);
@@ -70,7 +83,7 @@ export async function unseal(address: string, keys: readonly string[], timeoutMs
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         // sys/health answers 200 only on an active, unsealed node (standby 429, sealed 503).
-        const health = await vaultRequest(address, undefined, "GET", "sys/health").then(
+        const health = await vaultRequest(address, undefined, "GET", "sys/health", undefined, options).then(
             () => 200,
             (error: { status?: number }) => error.status ?? 0,
         );
@@ -84,6 +97,8 @@ export async function unseal(address: string, keys: readonly string[], timeoutMs
 export interface UnsealInputs {
     /** API address as the Pulumi process reaches it. */
     address: string;
+    /** The CA of an https:// server's certificate (PEM). */
+    caCertificate?: string;
     /** Key shares and threshold; used only when the server is initialised. */
     shares: number;
     threshold: number;
@@ -100,24 +115,25 @@ export interface UnsealState extends UnsealInputs {
  * uninitialised server, then unseals it.
  */
 export async function initializeAndUnseal(inputs: UnsealInputs, known: InitResult | undefined): Promise<UnsealState> {
-    const status = await waitForServer(inputs.address);
+    const server = { address: inputs.address, caCertificate: inputs.caCertificate };
+    const status = await waitForServer(server);
     let init = known;
     if (!status.initialized) {
-        init = await initialize(inputs.address, inputs.shares, inputs.threshold);
+        init = await initialize(server, inputs.shares, inputs.threshold);
     } else if (init === undefined) {
         throw new Error(
             `Vault at ${inputs.address} is already initialised and this stack holds no unseal keys for it; ` +
                 "unseal it by hand and pass a token with vaultToken, or start from an empty data volume",
         );
     }
-    await unseal(inputs.address, init.keys);
-    return { address: inputs.address, shares: inputs.shares, threshold: inputs.threshold, rootToken: init.rootToken, unsealKeys: init.keys };
+    await unseal(server, init.keys);
+    return { ...inputs, rootToken: init.rootToken, unsealKeys: init.keys };
 }
 
 /** The unseal resource's diff: a change while the server is uninitialised or sealed, and only then. */
-export async function needsUnseal(address: string): Promise<boolean> {
+export async function needsUnseal(server: VaultEndpoint): Promise<boolean> {
     // A server that does not answer (its container is being replaced) is checked again by update.
-    const status = await sealStatus(address).catch(() => undefined);
+    const status = await sealStatus(server).catch(() => undefined);
     return status === undefined || !status.initialized || status.sealed;
 }
 
@@ -126,7 +142,7 @@ const unsealProvider: pulumi.dynamic.ResourceProvider = {
         return { id: "unseal", outs: await initializeAndUnseal(inputs, undefined) };
     },
     async diff(_id: string, olds: UnsealState, news: UnsealInputs) {
-        return { changes: olds.address !== news.address || (await needsUnseal(news.address)) };
+        return { changes: olds.address !== news.address || (await needsUnseal({ address: news.address, caCertificate: news.caCertificate })) };
     },
     async update(_id: string, olds: UnsealState, news: UnsealInputs) {
         // An uninitialised server here has lost its data volume: it is initialised anew with the new settings.
@@ -140,6 +156,8 @@ const unsealProvider: pulumi.dynamic.ResourceProvider = {
 
 export interface VaultUnsealArgs {
     address: pulumi.Input<string>;
+    /** The CA of an https:// server's certificate (PEM). */
+    caCertificate?: pulumi.Input<string>;
     shares: pulumi.Input<number>;
     threshold: pulumi.Input<number>;
 }

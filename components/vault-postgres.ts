@@ -7,19 +7,22 @@ import * as vault from "@pulumi/vault";
 import { PostgresAccessModel } from "./access-model";
 import { AppAccess, appPolicyName } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
+import { CertificateAuthority } from "./certificates";
 import { connectionGroups } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
+import { postgresSide, vaultSide } from "./stack-servers";
 import { deployerPolicy } from "./deployer-policy";
 import { agentConfigForApp, defaultAgentDir } from "./agent-config";
+import { PostgresClientTls, vaultSideTlsFiles } from "./postgres-tls";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { StaticRole } from "./static-role";
 import { GroupRoleNames } from "./sql";
 import {
-    AppSpec, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
+    AppSpec, checkBoolean, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
-    checkSslMode, checkUnsealShares, checkVaultMode, checkVaultStorage, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
-    ExistingPostgres, ExistingVault, firstEndpoint, Flavor, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
+    checkUnsealShares, checkVaultMode, checkVaultStorage, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
+    ExistingPostgres, ExistingVault, Flavor, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
@@ -62,6 +65,11 @@ export interface VaultPostgresArgs {
     existingPostgres?: ExistingPostgres;
     /** Use this Vault (or OpenBao) instead of running a dev server container. */
     existingVault?: ExistingVault;
+    /**
+     * TLS for the stack's own containers: a stack CA, certificates for both servers, PostgreSQL and the Vault API
+     * over TLS only, every client verifying with the CA (README "TLS"); default true. False: plain text, for a laptop.
+     */
+    tls?: boolean;
     /** Application database; default "app". Also the group role prefix and the connection name. */
     database?: string;
     /** Path of the database secrets engine; default "database". */
@@ -121,6 +129,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly deployerPolicy: string;
     /** Static role name → `<mount>/static-creds/<name>`. */
     public readonly staticCredsPaths: pulumi.Output<Record<string, string>>;
+    /** The stack CA's certificate (PEM), with TLS and a container; clients verify the stack's servers with it. */
+    public readonly caCertificate?: pulumi.Output<string>;
+    /** The CA the Vault API's certificate verifies against, where the stack knows one (PEM). */
+    public readonly vaultCaCertificate?: pulumi.Output<string>;
+    /** How clients reach PostgreSQL: sslmode and CA (the Pulumi side's view; applications use the same). */
+    public readonly postgresTls: PostgresClientTls;
     /** App name → its dynamic roles and a Vault Agent config for the first (files under /run/vault-pg/<app>). */
     public readonly agents: pulumi.Output<Record<string, { roles: string[]; config: string }>>;
 
@@ -138,6 +152,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         checkContainerPath(where, "postgres.dataPath", args.postgres?.dataPath);
         const existingPostgres = args.existingPostgres && checkExistingPostgres(where, "existingPostgres", args.existingPostgres);
         const existingVault = args.existingVault && checkExistingVault(where, "existingVault", args.existingVault);
+        const tls = checkBoolean(where, "tls", args.tls ?? DEFAULTS.tls);
         const database = checkSqlName(where, "database", args.database ?? DEFAULTS.database, MAX_GROUP_PREFIX_LENGTH);
         const mountPath = checkMountPath(where, "mountPath", args.mountPath ?? DEFAULTS.mountPath);
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
@@ -146,20 +161,38 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const roles = resolveRoles(where, args.roles);
         const staticRoles = resolveStaticRoles(where, args.staticRoles);
         const apps = resolveApps(where, args.apps, roles, staticRoles);
+
+        // Which Vault files name PostgreSQL's CA and client certificate: checked before anything is registered.
+        const vaultSideTls = vaultSideTlsFiles(where, {
+            flavor,
+            vaultContainer: !existingVault,
+            postgresContainer: !existingPostgres,
+            sslMode: existingPostgres ? existingPostgres.sslMode! : tls ? "verify-full" : "disable",
+            caGiven: existingPostgres ? existingPostgres.caCertificate !== undefined : tls,
+            clientCertificateGiven: existingPostgres?.clientCertificate !== undefined,
+            files: existingPostgres?.vaultTlsFiles,
+        });
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:index:VaultPostgres", name, {}, opts);
 
-        const pg = this.postgresSide(name, args, existingPostgres);
+        const ca = tls && (!existingPostgres || !existingVault) ? new CertificateAuthority(`${name}-ca`, {}, { parent: this }) : undefined;
+        this.caCertificate = ca?.certificate;
+        const { dataPath, ...postgresContainer } = args.postgres ?? {};
+        const pg = postgresSide(this, name, { ...postgresContainer, dataMountPath: dataPath }, existingPostgres, ca);
         this.postgres = pg.server;
+        this.postgresTls = pg.tls;
         this.postgresAddress = pulumi.interpolate`${pg.host}:${pg.port}`;
-        if (existingVault) {
-            this.vaultProvider = new vault.Provider(`${name}-vault-provider`, { address: existingVault.address, token: pulumi.secret(existingVault.token) }, { parent: this });
-            this.vaultAddress = pulumi.output(existingVault.address);
-        } else {
-            this.vault = new VaultServer(`${name}-vault`, { flavor, ...args.vault, networkName: this.postgres?.networkName }, { parent: this });
-            this.vaultProvider = this.vault.provider;
-            this.vaultAddress = this.vault.address;
-        }
+        const vaultServer = vaultSide(this, name, {
+            flavor,
+            ...args.vault,
+            networkName: this.postgres?.networkName,
+            certificateAuthority: ca,
+            postgresCaCertificate: vaultSideTls.uploadPostgresCa ? existingPostgres!.caCertificate : undefined,
+        }, existingVault);
+        this.vault = vaultServer.server;
+        this.vaultProvider = vaultServer.provider;
+        this.vaultAddress = vaultServer.address;
+        this.vaultCaCertificate = vaultServer.caCertificate;
         // Where Vault reaches PostgreSQL: in-network beside a container Vault, else the address the Pulumi side uses.
         // With a host list Vault gets every entry (entries without a port take postgresPort), the Pulumi side the first.
         const vaultSeesPostgres =
@@ -176,7 +209,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
 
         this.accessModel = new PostgresAccessModel(
             `${name}-access`,
-            { host: pg.host, port: pg.port, superuser: pg.superuser, superuserPassword: pg.superuserPassword, sslMode: pg.sslMode, database },
+            { host: pg.host, port: pg.port, superuser: pg.superuser, superuserPassword: pg.superuserPassword, tls: pg.tls, database },
             { parent: this },
         );
         this.groupRoles = this.accessModel.groupRoles;
@@ -188,7 +221,9 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 database: this.accessModel.database,
                 host: vaultSeesPostgres.host,
                 port: vaultSeesPostgres.port,
-                sslMode: pg.sslMode,
+                tls: pg.tls,
+                flavor,
+                vaultTlsFiles: vaultSideTls.files,
                 adminUsername: this.accessModel.vaultAdminUsername,
                 adminPassword: this.accessModel.vaultAdminPassword,
                 allowedRoles: [...roles.map((role) => role.name), ...staticRoles.map((role) => role.name)],
@@ -235,7 +270,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                     port: pg.port,
                     superuser: pg.superuser,
                     superuserPassword: pg.superuserPassword,
-                    sslMode: pg.sslMode,
+                    tls: pg.tls,
                     groupRoles: this.groupRoles,
                     vaultAdminUsername: this.accessModel.vaultAdminUsername,
                     mountPath: this.engine.mountPath,
@@ -290,9 +325,9 @@ export class VaultPostgres extends pulumi.ComponentResource {
         });
 
         this.agents = pulumi
-            .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps])
-            .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName]) => {
-                const outputs = { vaultAddress, postgresAddress, database, credsPaths: credsPathsByRole, apps: appsByName };
+            .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps, this.vaultCaCertificate, this.postgresTls.caCertificate])
+            .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName, vaultCaCertificate, postgresCaCertificate]) => {
+                const outputs = { vaultAddress, postgresAddress, database, credsPaths: credsPathsByRole, apps: appsByName, vaultCaCertificate, postgresCaCertificate, postgresSslMode: this.postgresTls.sslMode };
                 const withDynamicRoles = apps.filter((app) => app.roles.length > 0);
                 return Object.fromEntries(
                     withDynamicRoles.map((app) => [
@@ -302,26 +337,6 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 );
             });
 
-        this.registerOutputs({ staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
-    }
-
-    /** The PostgreSQL the stack administers: a container it runs, or the existing server it was given. */
-    private postgresSide(name: string, args: VaultPostgresArgs, existing: ExistingPostgres | undefined) {
-        if (existing) {
-            // The postgresql provider connects to one host:port (terraform-provider-postgresql postgresql/config.go,
-            // connStr), and its parameters have no target_session_attrs: it administers the first server listed.
-            const admin = pulumi.all([existing.host, existing.port ?? DEFAULTS.postgresPort]).apply(([hosts, port]) => firstEndpoint(hosts, port));
-            return {
-                server: undefined,
-                host: admin.host,
-                port: admin.port,
-                superuser: pulumi.output(existing.superuser ?? DEFAULTS.postgresSuperuser),
-                superuserPassword: pulumi.secret(existing.superuserPassword),
-                sslMode: checkSslMode(`VaultPostgres ${name}`, "existingPostgres.sslMode", existing.sslMode, "require"),
-            };
-        }
-        const { dataPath, ...container } = args.postgres ?? {};
-        const server = new PostgresServer(`${name}-postgres`, { ...container, dataMountPath: dataPath }, { parent: this });
-        return { server, host: server.host, port: server.port, superuser: server.superuser, superuserPassword: server.superuserPassword, sslMode: "disable" as const };
+        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
     }
 }

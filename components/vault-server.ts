@@ -6,26 +6,37 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
+import { CertificateAuthority, ServerCertificate } from "./certificates";
+import { keyInstallEntrypoint, TLS_PATHS, tlsUploads, vaultTlsListenerHcl } from "./container-tls";
+import { localPemFile } from "./local-pem-file";
 import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
 import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage } from "./validate";
 import { serviceContainer } from "./service-container";
 import { VaultUnseal } from "./vault-init";
 
-/** Port the dev server listens on inside the container network. */
+/** Port the API listens on inside the container network. */
 export const VAULT_CONTAINER_PORT = 8200;
+/**
+ * With TLS, the dev server's own plain-HTTP listener (dev mode always has one) binds the container's loopback address
+ * on this port, out of reach of the network; the TLS listener takes VAULT_CONTAINER_PORT. Not 8199: each listener
+ * also binds its port + 1 for cluster traffic.
+ */
+export const VAULT_DEV_LOOPBACK_PORT = 8210;
 
 /** What differs between HashiCorp Vault and OpenBao in dev mode: image, CLI name and the dev server's env names. */
 export interface FlavorSettings {
     image: string;
     cli: string;
+    /** The image's service user, which its entrypoint drops to. */
+    user: string;
     rootTokenEnv: string;
     listenAddressEnv: string;
 }
 
 export function flavorSettings(flavor: Flavor): FlavorSettings {
     return flavor === "openbao"
-        ? { image: DEFAULTS.vaultImages.openbao, cli: "bao", rootTokenEnv: "BAO_DEV_ROOT_TOKEN_ID", listenAddressEnv: "BAO_DEV_LISTEN_ADDRESS" }
-        : { image: DEFAULTS.vaultImages.vault, cli: "vault", rootTokenEnv: "VAULT_DEV_ROOT_TOKEN_ID", listenAddressEnv: "VAULT_DEV_LISTEN_ADDRESS" };
+        ? { image: DEFAULTS.vaultImages.openbao, cli: "bao", user: "openbao", rootTokenEnv: "BAO_DEV_ROOT_TOKEN_ID", listenAddressEnv: "BAO_DEV_LISTEN_ADDRESS" }
+        : { image: DEFAULTS.vaultImages.vault, cli: "vault", user: "vault", rootTokenEnv: "VAULT_DEV_ROOT_TOKEN_ID", listenAddressEnv: "VAULT_DEV_LISTEN_ADDRESS" };
 }
 
 export interface VaultServerArgs {
@@ -48,6 +59,16 @@ export interface VaultServerArgs {
     unsealThreshold?: number;
     /** Server mode: a token the provider uses instead of the root token from initialisation (a deployer token). */
     token?: pulumi.Input<string>;
+    /**
+     * Serve the API over TLS only, with a certificate this CA signs for the container name, `localhost`, 127.0.0.1
+     * and `hostAddress`; the provider verifies it. Default: plain HTTP.
+     */
+    certificateAuthority?: CertificateAuthority;
+    /**
+     * The CA of an existing PostgreSQL (PEM), placed in the container at TLS_PATHS.postgresCaCertificate for
+     * OpenBao's `sslrootcert` (OpenBao takes no inline CA).
+     */
+    postgresCaCertificate?: pulumi.Input<string>;
 }
 
 /**
@@ -84,6 +105,9 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly audit?: vault.Audit;
     /** Server mode: the audit log inside the container (on the logs volume). */
     public readonly auditLogPath?: string;
+    /** With a CA: the API's certificate, and the CA clients verify it with (`VAULT_CACERT`). */
+    public readonly certificate?: ServerCertificate;
+    public readonly caCertificate?: pulumi.Output<string>;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `VaultServer ${name}`;
@@ -105,14 +129,27 @@ export class VaultServer extends pulumi.ComponentResource {
         const hostAddress = args.hostAddress ?? DEFAULTS.hostAddress;
 
         const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? settings.image, keepLocally: true }, { parent: this });
-        const run = mode === "dev" ? this.devMode(name, settings) : this.serverMode(name, flavor, storage);
+        const certificate = args.certificateAuthority
+            ? new ServerCertificate(`${name}-tls`, { ca: args.certificateAuthority, hosts: [name, "localhost", "127.0.0.1", hostAddress] }, { parent: this })
+            : undefined;
+        const tls = certificate !== undefined;
+        const run = mode === "dev" ? this.devMode(name, flavor, settings, tls) : this.serverMode(name, flavor, storage, tls);
+        const scheme = tls ? "https" : "http";
+        const uploads = [
+            ...(run.uploads ?? []),
+            ...(certificate ? tlsUploads(certificate) : []),
+            ...(args.postgresCaCertificate !== undefined ? [{ file: TLS_PATHS.postgresCaCertificate, content: args.postgresCaCertificate, permissions: "0644" }] : []),
+        ];
         const container = serviceContainer(
             name,
             {
                 image: image.imageId,
                 command: run.command,
                 envs: run.envs,
-                uploads: run.uploads,
+                uploads,
+                // The key goes to the image's service user before its entrypoint drops to it (container-tls.ts);
+                // OpenBao's image starts as that user from 2.6, so the container starts as root explicitly.
+                ...(tls && { entrypoints: keyInstallEntrypoint(settings.user), user: "root" }),
                 volumes: run.volumes,
                 capabilities: run.capabilities,
                 networksAdvanced: args.networkName === undefined ? undefined : [{ name: args.networkName, aliases: [name] }],
@@ -128,20 +165,24 @@ export class VaultServer extends pulumi.ComponentResource {
 
         this.address = pulumi
             .all([container.ports, hostPort, hostAddress])
-            .apply(([ports, fallbackPort, address]) => `http://${address}:${ports?.[0]?.external ?? fallbackPort}`);
-        this.internalAddress = pulumi.interpolate`http://${container.name}:${VAULT_CONTAINER_PORT}`;
+            .apply(([ports, fallbackPort, address]) => `${scheme}://${address}:${ports?.[0]?.external ?? fallbackPort}`);
+        this.internalAddress = pulumi.interpolate`${scheme}://${container.name}:${VAULT_CONTAINER_PORT}`;
         this.containerName = container.name;
+        this.certificate = certificate;
+        this.caCertificate = certificate?.caCertificate;
+        // terraform-provider-vault takes a CA only as a file (local-pem-file.ts).
+        const providerTls = this.caCertificate ? { caCertFile: localPemFile(this.caCertificate) } : {};
         if (run.mode === "dev") {
             this.dataHolder = container;
             this.rootToken = run.rootToken;
-            this.provider = new vault.Provider(`${name}-provider`, { address: this.address, token: this.rootToken }, { parent: this });
+            this.provider = new vault.Provider(`${name}-provider`, { address: this.address, token: this.rootToken, ...providerTls }, { parent: this });
         } else {
             this.dataHolder = run.volume;
             // Not replaced with the container: a new container on the same volume is sealed, and only the keys in
             // this resource's state unseal it. Its diff sees the seal and unseals (vault-init.ts).
             this.unseal = new VaultUnseal(
                 `${name}-unseal`,
-                { address: this.address, shares: shares.shares, threshold: shares.threshold },
+                { address: this.address, caCertificate: this.caCertificate, shares: shares.shares, threshold: shares.threshold },
                 { parent: this, dependsOn: [container], deletedWith: run.volume, replaceWith: [run.volume] },
             );
             this.rootToken = pulumi.secret(this.unseal.rootToken);
@@ -149,7 +190,7 @@ export class VaultServer extends pulumi.ComponentResource {
             // The provider is configured only once the unseal step has run, whichever token it uses.
             this.provider = new vault.Provider(
                 `${name}-provider`,
-                { address: this.address, token: args.token === undefined ? this.rootToken : pulumi.secret(args.token) },
+                { address: this.address, token: args.token === undefined ? this.rootToken : pulumi.secret(args.token), ...providerTls },
                 { parent: this, dependsOn: [this.unseal] },
             );
             this.auditLogPath = run.auditLogPath;
@@ -163,6 +204,7 @@ export class VaultServer extends pulumi.ComponentResource {
             }
         }
         this.registerOutputs({
+            caCertificate: this.caCertificate,
             address: this.address,
             internalAddress: this.internalAddress,
             rootToken: this.rootToken,
@@ -171,26 +213,28 @@ export class VaultServer extends pulumi.ComponentResource {
         });
     }
 
-    private devMode(name: string, settings: FlavorSettings) {
+    private devMode(name: string, flavor: Flavor, settings: FlavorSettings, tls: boolean) {
         const rootToken = pulumi.secret(new random.RandomPassword(`${name}-root-token`, { length: 32, special: false }, { parent: this }).result);
+        const configDir = flavorPaths(flavor).configDir;
         return {
             mode: "dev" as const,
             rootToken,
             command: ["server", "-dev"],
             envs: [
                 pulumi.interpolate`${settings.rootTokenEnv}=${rootToken}`,
-                `${settings.listenAddressEnv}=0.0.0.0:${VAULT_CONTAINER_PORT}`,
+                tls ? `${settings.listenAddressEnv}=127.0.0.1:${VAULT_DEV_LOOPBACK_PORT}` : `${settings.listenAddressEnv}=0.0.0.0:${VAULT_CONTAINER_PORT}`,
                 // Dev mode does not lock memory; skipping setcap avoids needing IPC_LOCK.
                 "SKIP_SETCAP=true",
             ] as pulumi.Input<string>[],
-            uploads: undefined,
+            // The entrypoint starts even the dev server with -config=<config dir>, whose listeners join the dev one.
+            uploads: tls ? [{ file: `${configDir}/tls-listener.hcl`, content: `${vaultTlsListenerHcl(`0.0.0.0:${VAULT_CONTAINER_PORT}`)}\n` }] : undefined,
             volumes: undefined,
             capabilities: undefined,
-            healthcheck: (cli: string) => ["CMD", cli, "status", `-address=http://127.0.0.1:${VAULT_CONTAINER_PORT}`],
+            healthcheck: (cli: string) => ["CMD", cli, "status", ...statusFlags(tls)],
         };
     }
 
-    private serverMode(name: string, flavor: Flavor, storage: VaultStorage) {
+    private serverMode(name: string, flavor: Flavor, storage: VaultStorage, tls: boolean) {
         const paths = flavorPaths(flavor);
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         // The audit log outlives the container too.
@@ -202,10 +246,11 @@ export class VaultServer extends pulumi.ComponentResource {
             listenAddress: `0.0.0.0:${VAULT_CONTAINER_PORT}`,
             clusterListenAddress: `0.0.0.0:${VAULT_CLUSTER_PORT}`,
             storagePath: paths.dataDir,
-            apiAddr: `http://${name}:${VAULT_CONTAINER_PORT}`,
+            apiAddr: `${tls ? "https" : "http"}://${name}:${VAULT_CONTAINER_PORT}`,
             clusterAddr: `http://${name}:${VAULT_CLUSTER_PORT}`,
             nodeId: name,
             auditLogPath,
+            tls,
         });
         const mlock = locksMemory(flavor, storage);
         return {
@@ -224,7 +269,14 @@ export class VaultServer extends pulumi.ComponentResource {
             capabilities: mlock ? { adds: ["IPC_LOCK"] } : undefined,
             // `status` exits 2 while sealed or uninitialised, which is healthy here: the unseal step needs the server
             // up to unseal it. Only 1 (no answer) is unhealthy.
-            healthcheck: (cli: string) => ["CMD-SHELL", `${cli} status -address=http://127.0.0.1:${VAULT_CONTAINER_PORT} >/dev/null 2>&1; test $? -ne 1`],
+            healthcheck: (cli: string) => ["CMD-SHELL", `${cli} status ${statusFlags(tls).join(" ")} >/dev/null 2>&1; test $? -ne 1`],
         };
     }
+}
+
+/** The health check's `status` flags: the API listener on the container's loopback, verified with the CA under TLS. */
+function statusFlags(tls: boolean): string[] {
+    return tls
+        ? [`-address=https://127.0.0.1:${VAULT_CONTAINER_PORT}`, `-ca-cert=${TLS_PATHS.caCertificate}`]
+        : [`-address=http://127.0.0.1:${VAULT_CONTAINER_PORT}`];
 }

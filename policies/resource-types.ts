@@ -26,6 +26,10 @@ export const TYPES = {
     authBackend: "vault:index/authBackend:AuthBackend",
     approleRole: "vault:appRole/authBackendRole:AuthBackendRole",
     adminCheck: "pulumi-nodejs:dynamic/vault-pg:PostgresAdminCheck",
+    tlsPrivateKey: "tls:index/privateKey:PrivateKey",
+    tlsSelfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+    tlsCertRequest: "tls:index/certRequest:CertRequest",
+    tlsLocallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
 } as const;
 
 /** The wire format's marker for a value unknown at preview (`@pulumi/pulumi/runtime/rpc.js`, `unknownValue`). */

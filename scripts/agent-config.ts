@@ -2,13 +2,14 @@
  * Writes the Vault Agent config for one application of a vault-pg stack, from the stack's outputs.
  *
  * Usage: npm run agent-config -- --app <name> [options]   (see USAGE below)
- * With --out DIR it writes DIR/agent.hcl and DIR/role-id (the role id is not a secret on its own) and says what to do
+ * With --out DIR it writes DIR/agent.hcl, DIR/role-id (the role id is not a secret on its own) and the CA files the
+ * config names (public certificates) and says what to do
  * next; without it, it prints the config. The secret id is never read or written here: a deploy step issues it.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { AgentStackOutputs, agentConfigForApp, defaultAgentDir } from "../components/agent-config";
+import { AGENT_FILES, AgentStackOutputs, agentConfigForApp, defaultAgentDir } from "../components/agent-config";
 
 const USAGE = `usage: npm run agent-config -- --app <name> [options]
 
@@ -16,7 +17,8 @@ Writes the Vault Agent (or OpenBao agent) config for one app of a vault-pg stack
 
   --app <name>         the app (stack output apps.<name>)
   --role <role>        which of the app's roles to render (default: its first)
-  --out <dir>          write <dir>/agent.hcl and <dir>/role-id; the agent renders credentials into <dir> too
+  --out <dir>          write <dir>/agent.hcl, <dir>/role-id and the CA files the config names (vault-ca.crt,
+                       postgres-ca.crt); the agent renders credentials into <dir> too
                        (default: print the config, with files under /run/vault-pg/<app>)
   --exec <command>     run the app under the agent (restarted with PG* set on each new credential) instead of
                        rendering files and sending SIGHUP to the pid in <dir>/app.pid; split on spaces
@@ -95,8 +97,15 @@ export function run(args: AgentConfigArgs, outputs: AgentStackOutputs): { stdout
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dir, "agent.hcl"), config, { mode: 0o600 });
     if (roleId) fs.writeFileSync(path.join(dir, "role-id"), `${roleId}\n`, { mode: 0o600 });
+    if (outputs.vaultCaCertificate) fs.writeFileSync(path.join(dir, AGENT_FILES.vaultCa), outputs.vaultCaCertificate, { mode: 0o644 });
+    if (outputs.postgresCaCertificate) fs.writeFileSync(path.join(dir, AGENT_FILES.postgresCa), outputs.postgresCaCertificate, { mode: 0o644 });
     const next = [
-        `wrote ${path.join(dir, "agent.hcl")}${roleId ? ` and ${path.join(dir, "role-id")}` : ""}`,
+        `wrote ${[
+            "agent.hcl",
+            ...(roleId ? ["role-id"] : []),
+            ...(outputs.vaultCaCertificate ? [AGENT_FILES.vaultCa] : []),
+            ...(outputs.postgresCaCertificate ? [AGENT_FILES.postgresCa] : []),
+        ].map((file) => path.join(dir, file)).join(", ")}`,
         `next: write a secret id for "${args.app}" to ${path.join(dir, "secret-id")} (the agent removes it after reading), then run`,
         `  vault agent -config=${path.join(dir, "agent.hcl")}     (or: bao agent -config=...)`,
     ];

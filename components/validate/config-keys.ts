@@ -61,6 +61,12 @@ export const CONFIG_KEYS = {
         description: "Host address ports are published on and the Pulumi process connects to",
         docs: { type: "string", default: "`127.0.0.1`", meaning: "where ports are published and the Pulumi process connects" },
     },
+    tls: {
+        type: "boolean",
+        default: DEFAULTS.tls,
+        description: "TLS for the stack's own containers: a stack CA, PostgreSQL with hostssl only, the Vault API over HTTPS, every client verifying (false: plain text, for a laptop)",
+        docs: { type: "boolean", default: "`true`", meaning: "[TLS](#tls) for the stack's containers: a stack CA (output `caCertificate`), PostgreSQL with `ssl = on` and `hostssl` only, the Vault API over HTTPS, every client verifying with `verify-full`; `false` for plain text on a laptop" },
+    },
     postgresHost: {
         type: "string",
         default: "",
@@ -95,6 +101,46 @@ export const CONFIG_KEYS = {
         description: "libpq sslmode to the existing PostgreSQL (\"\" = require)",
         docs: { type: "sslmode", default: "`\"\"` (= `require`)", meaning: "libpq `sslmode` for the Pulumi process and Vault" },
     },
+    postgresCaCertificate: {
+        type: "string",
+        default: "",
+        description: "PEM of the CA that issued the existing PostgreSQL's certificate (e.g. the RDS global bundle); makes verify-full the default sslmode",
+        docs: { type: "PEM", default: "`\"\"`", meaning: "the CA of the existing PostgreSQL's certificate, e.g. the RDS bundle (`pulumi config set vault-pg:postgresCaCertificate -- \"$(cat global-bundle.pem)\"`); with it `postgresSslMode` defaults to `verify-full`" },
+    },
+    postgresClientCertificate: {
+        type: "string",
+        default: "",
+        description: "PEM client certificate for the Pulumi process and Vault, where the existing PostgreSQL requires one (with postgresClientKey)",
+        docs: { type: "PEM", default: "`\"\"`", meaning: "a client certificate for the Pulumi process and Vault, where the server requires one (mutual TLS)" },
+    },
+    postgresClientKey: {
+        type: "secret",
+        docs: { type: "secret PEM", default: "—", meaning: "its private key" },
+    },
+    postgresVaultCaFile: {
+        type: "string",
+        default: "",
+        description: "Path on the Vault server of the PostgreSQL CA, for OpenBao (no inline TLS fields) or Vault before 1.18",
+        docs: { type: "path", default: "`\"\"`", meaning: "OpenBao, or Vault before 1.18: the CA as a file on the Vault server (`sslrootcert` in the connection URL)" },
+    },
+    postgresVaultCertificateFile: {
+        type: "string",
+        default: "",
+        description: "Path on the Vault server of the client certificate, for OpenBao or Vault before 1.18",
+        docs: { type: "path", default: "`\"\"`", meaning: "the same for the client certificate (`sslcert`)" },
+    },
+    postgresVaultKeyFile: {
+        type: "string",
+        default: "",
+        description: "Path on the Vault server of the client key, for OpenBao or Vault before 1.18",
+        docs: { type: "path", default: "`\"\"`", meaning: "the same for its key (`sslkey`)" },
+    },
+    postgresAllowPlaintext: {
+        type: "boolean",
+        default: false,
+        description: "Allow postgresSslMode disable, allow or prefer to a host beyond this machine (passwords may cross in clear)",
+        docs: { type: "boolean", default: "`false`", meaning: "allow `disable`, `allow` or `prefer` to a host beyond this machine; refused otherwise" },
+    },
     vaultAddress: {
         type: "string",
         default: "",
@@ -104,6 +150,18 @@ export const CONFIG_KEYS = {
     vaultToken: {
         type: "secret",
         docs: { type: "secret", default: "—", meaning: "a token allowed to apply the stack's Vault resources ([`deployerPolicy`](#deployer-policy)); required with `vaultAddress`; in server mode optional, used instead of the root token" },
+    },
+    vaultCaCertificate: {
+        type: "string",
+        default: "",
+        description: "PEM of the CA that issued the existing Vault's certificate, where the system does not trust it",
+        docs: { type: "PEM", default: "`\"\"`", meaning: "the CA of the existing Vault's certificate, where the system does not trust it" },
+    },
+    vaultAllowPlaintext: {
+        type: "boolean",
+        default: false,
+        description: "Allow an http:// vaultAddress to a host beyond this machine (tokens would cross in clear)",
+        docs: { type: "boolean", default: "`false`", meaning: "allow an `http://` `vaultAddress` beyond this machine; refused otherwise" },
     },
     vaultMode: {
         type: "string",

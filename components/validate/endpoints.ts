@@ -7,6 +7,7 @@ import { splitHostList } from "../sql";
 import { invalid } from "./errors";
 import { checkPort, checkSslMode, checkVaultAddress, isPulumiValue } from "./scalars";
 import { SslMode } from "./settings";
+import { checkPem, checkPostgresTls, checkServerFilePath, checkVaultTransport } from "./tls";
 
 /** A PostgreSQL the stack does not run: no container, the access model is applied to it as its superuser. */
 export interface ExistingPostgres {
@@ -22,8 +23,20 @@ export interface ExistingPostgres {
     /** A superuser (or a role with CREATEROLE and CREATEDB) the Pulumi process uses; default "postgres". */
     superuser?: pulumi.Input<string>;
     superuserPassword: pulumi.Input<string>;
-    /** libpq sslmode for both the Pulumi process and Vault; default "require". */
+    /** libpq sslmode for both the Pulumi process and Vault; default "verify-full" with `caCertificate`, else "require". */
     sslMode?: SslMode;
+    /** The CA that issued the server's certificate (PEM; e.g. the RDS global bundle), to verify it. */
+    caCertificate?: pulumi.Input<string>;
+    /** A client certificate and key (PEM) for the Pulumi process and Vault, where the server requires one. */
+    clientCertificate?: pulumi.Input<string>;
+    clientKey?: pulumi.Input<string>;
+    /**
+     * Paths on the Vault server of the CA, client certificate and key, for OpenBao (no inline TLS fields) or
+     * HashiCorp Vault before 1.18; inline PEM is used otherwise.
+     */
+    vaultTlsFiles?: { caFile?: string; certificateFile?: string; keyFile?: string };
+    /** Allow an sslmode that may send passwords in clear (disable, allow, prefer) to a host beyond this machine. */
+    allowPlaintext?: boolean;
 }
 
 /** A Vault (or OpenBao) the stack does not run: no container, every Vault resource goes through this address. */
@@ -32,6 +45,10 @@ export interface ExistingVault {
     address: pulumi.Input<string>;
     /** A token allowed to apply the stack's Vault resources. */
     token: pulumi.Input<string>;
+    /** The CA that issued the server's certificate (PEM), where it is not one the system trusts. */
+    caCertificate?: pulumi.Input<string>;
+    /** Allow an http:// address to a host beyond this machine. */
+    allowPlaintext?: boolean;
 }
 
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:.]+\]$/;
@@ -84,13 +101,20 @@ export function checkExistingPostgres(where: string, prefix: string, existing: E
         throw invalid(where, field("superuserPassword"), existing.superuserPassword,
             "an existing PostgreSQL needs its superuser password (pulumi config set --secret vault-pg:postgresSuperuserPassword ...)");
     }
-    checkSslMode(where, field("sslMode"), existing.sslMode, "require");
-    return existing;
+    const sslMode = checkPostgresTls(where, field, { ...existing, host: [existing.host, existing.vaultHost].filter((host) => typeof host === "string").join(",") || existing.host },
+        existing.sslMode === undefined ? undefined : checkSslMode(where, field("sslMode"), existing.sslMode, "require"));
+    const files = existing.vaultTlsFiles ?? {};
+    for (const [name, value] of Object.entries(files)) {
+        checkServerFilePath(where, prefix ? `${prefix}.vaultTlsFiles.${name}` : `postgresVault${name[0].toUpperCase()}${name.slice(1)}`, value);
+    }
+    return { ...existing, sslMode };
 }
 
 /** Checks an existing Vault's settings; `prefix` names the field path ("" for stack config keys). */
 export function checkExistingVault(where: string, prefix: string, existing: ExistingVault): ExistingVault {
     checkVaultAddress(where, prefix ? `${prefix}.address` : "vaultAddress", existing.address);
+    checkVaultTransport(where, (name) => (prefix ? `${prefix}.${name}` : `vault${name[0].toUpperCase()}${name.slice(1)}`), existing.address, existing.allowPlaintext);
+    checkPem(where, prefix ? `${prefix}.caCertificate` : "vaultCaCertificate", existing.caCertificate, "certificate");
     if (existing.token === undefined || existing.token === "") {
         throw invalid(where, prefix ? `${prefix}.token` : "vaultToken", existing.token,
             "an existing Vault needs a token that may apply the stack's resources (pulumi config set --secret vault-pg:vaultToken ...)");

@@ -11,3 +11,4 @@ export * from "./scalars";
 export * from "./settings";
 export * from "./specs";
 export * from "./stack-config";
+export * from "./tls";

@@ -117,6 +117,11 @@ export function checkPositiveInteger(where: string, field: string, value: unknow
     throw invalid(where, field, value, `must be a whole number from 1 to ${max}`);
 }
 
+export function checkBoolean(where: string, field: string, value: unknown): boolean {
+    if (typeof value === "boolean") return value;
+    throw invalid(where, field, value, "must be true or false");
+}
+
 /** An Output or a promise: checked by the provider at deploy time, not here. */
 export function isPulumiValue(value: unknown): boolean {
     return typeof value === "object" && value !== null;

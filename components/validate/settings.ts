@@ -44,6 +44,12 @@ export const DEFAULTS = {
     /** Integrated storage: both flavors have it (OpenBao 2.7 has no file storage). */
     vaultStorage: "raft" as VaultStorage,
     rotateRootCredentials: false,
+    /** The stack's own containers speak TLS only, with certificates from the stack's CA (README "TLS"). */
+    tls: true,
+    /** The stack CA: 10 years, replaced by the first `pulumi up` in its last year. */
+    caLifetime: { validityHours: 10 * 8760, earlyRenewalHours: 8760 },
+    /** Server certificates: 1 year, replaced by the first `pulumi up` in their last 30 days. */
+    serverCertificateLifetime: { validityHours: 8760, earlyRenewalHours: 30 * 24 },
 } as const;
 
 

@@ -11,7 +11,10 @@ import { ConnectionLayout, Flavor, SslMode, VaultMode, VaultStorage } from "./se
 import { AppSpec, DatabaseRoleSpec, resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec } from "./specs";
 
 /** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
-const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = ["vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress", "connections"];
+const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = [
+    "vaultImage", "postgresDataPath", "postgresHost", "postgresVaultHost", "postgresSslMode", "vaultAddress", "connections",
+    "postgresCaCertificate", "postgresClientCertificate", "postgresVaultCaFile", "postgresVaultCertificateFile", "postgresVaultKeyFile", "vaultCaCertificate",
+];
 
 /** Raw stack config as index.ts reads it: plain strings, and secrets as `Output`s from `getSecret`. */
 export type RawStackConfig = Record<string, string | pulumi.Output<string> | undefined>;
@@ -33,6 +36,7 @@ export interface StackSettings {
     };
     existingPostgres?: ExistingPostgres;
     existingVault?: ExistingVault;
+    tls?: boolean;
     rotateRootCredentials?: boolean;
     database?: string;
     mountPath?: string;
@@ -105,11 +109,11 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
             storage,
             token: mode === "server" ? token : undefined,
         },
+        ...(value("tls") !== undefined ? { tls: value("tls") as boolean } : {}),
         rotateRootCredentials: value("rotateRootCredentials") as boolean | undefined,
-        existingPostgres: readExistingPostgres(where, str("postgresHost"), int("postgresPort"), str("postgresVaultHost"), str("postgresSuperuser"),
-            value("postgresSuperuserPassword") as pulumi.Output<string> | undefined, str("postgresSslMode")),
+        existingPostgres: readExistingPostgres(where, str, value),
         // In server mode a token without an address is the stack's own server's deployer token.
-        existingVault: readExistingVault(where, str("vaultAddress"), mode === "server" ? undefined : token),
+        existingVault: readExistingVault(where, str, value, mode === "server" ? undefined : token),
         database: str("database"),
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
@@ -143,31 +147,60 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     };
 }
 
-function readExistingPostgres(
-    where: string,
-    host: string | undefined,
-    port: number | undefined,
-    vaultHost: string | undefined,
-    superuser: string | undefined,
-    superuserPassword: pulumi.Output<string> | undefined,
-    sslMode: string | undefined,
-): ExistingPostgres | undefined {
+type Read = (key: StackConfigKey) => unknown;
+
+function readExistingPostgres(where: string, str: (key: StackConfigKey) => string | undefined, value: Read): ExistingPostgres | undefined {
+    const host = str("postgresHost");
+    const files = { caFile: str("postgresVaultCaFile"), certificateFile: str("postgresVaultCertificateFile"), keyFile: str("postgresVaultKeyFile") };
+    const given = {
+        host,
+        port: value("postgresPort") as number | undefined,
+        vaultHost: str("postgresVaultHost"),
+        superuser: str("postgresSuperuser"),
+        superuserPassword: value("postgresSuperuserPassword") as pulumi.Output<string> | undefined,
+        sslMode: str("postgresSslMode") as SslMode | undefined,
+        caCertificate: str("postgresCaCertificate"),
+        clientCertificate: str("postgresClientCertificate"),
+        clientKey: value("postgresClientKey") as pulumi.Output<string> | undefined,
+        vaultTlsFiles: Object.values(files).some((file) => file !== undefined)
+            ? (Object.fromEntries(Object.entries(files).filter(([, file]) => file !== undefined)) as ExistingPostgres["vaultTlsFiles"])
+            : undefined,
+        allowPlaintext: value("postgresAllowPlaintext") === true ? true : undefined,
+    };
     if (host === undefined) {
-        // postgresPort and postgresSuperuser have Pulumi.yaml defaults, so only these two show intent.
-        const stray = { postgresVaultHost: vaultHost, postgresSuperuserPassword: superuserPassword };
-        for (const [key, given] of Object.entries(stray)) {
-            if (given !== undefined) throw invalid(where, key, isPulumiValue(given) ? "[secret]" : given, "applies only to an existing PostgreSQL; set postgresHost too");
+        // postgresPort, postgresSuperuser and postgresAllowPlaintext have Pulumi.yaml defaults, so only these show intent.
+        const stray = {
+            postgresVaultHost: given.vaultHost,
+            postgresSuperuserPassword: given.superuserPassword,
+            postgresCaCertificate: given.caCertificate,
+            postgresClientCertificate: given.clientCertificate,
+            postgresClientKey: given.clientKey,
+            postgresVaultCaFile: files.caFile,
+            postgresVaultCertificateFile: files.certificateFile,
+            postgresVaultKeyFile: files.keyFile,
+        };
+        for (const [key, stated] of Object.entries(stray)) {
+            if (stated !== undefined) throw invalid(where, key, isPulumiValue(stated) ? "[secret]" : stated, "applies only to an existing PostgreSQL; set postgresHost too");
         }
         return undefined;
     }
-    const existing = { host, port, vaultHost, superuser, superuserPassword: superuserPassword as pulumi.Output<string>, sslMode: sslMode as SslMode | undefined };
-    return checkExistingPostgres(where, "", existing);
+    const stated = Object.fromEntries(Object.entries(given).filter(([, setting]) => setting !== undefined)) as Partial<ExistingPostgres>;
+    return checkExistingPostgres(where, "", { ...stated, host, superuserPassword: given.superuserPassword as pulumi.Output<string> });
 }
 
-function readExistingVault(where: string, address: string | undefined, token: pulumi.Output<string> | undefined): ExistingVault | undefined {
+function readExistingVault(where: string, str: (key: StackConfigKey) => string | undefined, value: Read, token: pulumi.Output<string> | undefined): ExistingVault | undefined {
+    const address = str("vaultAddress");
+    const caCertificate = str("vaultCaCertificate");
     if (address === undefined) {
         if (token !== undefined) throw invalid(where, "vaultToken", "[secret]", "applies only to an existing Vault; set vaultAddress too");
+        if (caCertificate !== undefined) throw invalid(where, "vaultCaCertificate", caCertificate, "applies only to an existing Vault; set vaultAddress too");
         return undefined;
     }
-    return checkExistingVault(where, "", { address, token: token as pulumi.Output<string> });
+    const allowPlaintext = value("vaultAllowPlaintext") === true ? true : undefined;
+    return checkExistingVault(where, "", {
+        address,
+        token: token as pulumi.Output<string>,
+        ...(caCertificate !== undefined ? { caCertificate } : {}),
+        ...(allowPlaintext ? { allowPlaintext } : {}),
+    });
 }

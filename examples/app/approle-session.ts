@@ -6,9 +6,14 @@
  * A login that fails (a secret id that expired or was destroyed: 400) is reported through `onError` with what to do,
  * and retried every second while the old token lasts: the app keeps serving on what it has until then.
  */
+import * as http from "http";
+import * as https from "https";
+
 export interface AppRoleLogin {
-    /** Vault API address, e.g. http://127.0.0.1:18200. */
+    /** Vault API address, e.g. https://127.0.0.1:18200. */
     vaultAddress: string;
+    /** The CA of the Vault API's certificate (PEM; stack output vaultCaCertificate), where the system does not trust it. */
+    vaultCaCertificate?: string;
     /** `auth/<approle path>/login` (stack output `apps.<app>.loginPath`). */
     loginPath: string;
     /** Stack output `apps.<app>.roleId`. */
@@ -78,15 +83,10 @@ export class AppRoleSession {
 
     /** One Vault API call with the current token; throws VaultApiError on any non-2xx answer. */
     async request<T>(method: string, path: string, body?: Record<string, unknown>, token: string | undefined = this.current): Promise<T> {
-        const response = await fetch(`${this.options.vaultAddress}/v1/${path}`, {
-            method,
-            headers: { "content-type": "application/json", ...(token ? { "x-vault-token": token } : {}) },
-            body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
+        const { status, text } = await send(`${this.options.vaultAddress}/v1/${path}`, method, token, body, this.options.vaultCaCertificate);
         const parsed = (text ? JSON.parse(text) : {}) as T & { errors?: string[] };
         // Lease ids in URLs are shown up to their last segment only.
-        if (!response.ok) throw new VaultApiError(response.status, parsed.errors ?? [], `${method} ${path.replace(/\/[^/]*$/, "/…")}`);
+        if (status < 200 || status > 299) throw new VaultApiError(status, parsed.errors ?? [], `${method} ${path.replace(/\/[^/]*$/, "/…")}`);
         return parsed;
     }
 
@@ -155,4 +155,21 @@ export class AppRoleSession {
     private report(error: Error): void {
         this.options.onError?.(error);
     }
+}
+
+/** One HTTP(S) request; `ca` verifies an https:// server's certificate (Node's fetch takes no CA of its own). */
+function send(url: string, method: string, token: string | undefined, body: Record<string, unknown> | undefined, ca: string | undefined): Promise<{ status: number; text: string }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers = { "content-type": "application/json", ...(token ? { "x-vault-token": token } : {}) };
+    const transport = url.startsWith("https:") ? https : http;
+    return new Promise((resolve, reject) => {
+        const request = transport.request(url, { method, headers, ...(ca ? { ca } : {}) }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("error", reject);
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        });
+        request.on("error", reject);
+        request.end(payload);
+    });
 }

@@ -45,6 +45,13 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { roleId: `mock-role-id-${inputs.roleName}` };
         case "vault:database/secretBackendConnection:SecretBackendConnection":
             return { name: inputs.name ?? name };
+        case TYPES.tlsPrivateKey:
+            return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` };
+        case TYPES.tlsCertRequest:
+            return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` };
+        case TYPES.tlsSelfSignedCert:
+        case TYPES.tlsLocallySignedCert:
+            return { certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
         default:
             return {};
     }

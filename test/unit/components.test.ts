@@ -114,7 +114,7 @@ describe("components", () => {
 
         it("keeps the generated superuser password secret, in the container's env too", async () => {
             const container = named(TYPES.container, "pg1");
-            expect(container.additionalSecretOutputs).toEqual(["envs"]);
+            expect(container.additionalSecretOutputs).toEqual(["envs", "uploads"]);
             expect(containsSecret(container.inputs.envs)).toBe(true);
             expect(plain<string[]>(container.inputs.envs)).toEqual(["POSTGRES_USER=postgres", "POSTGRES_PASSWORD=mock-password-pg1-superuser-password"]);
             expect(await isSecret(pgDefault.superuserPassword)).toBe(true);
@@ -138,7 +138,7 @@ describe("components", () => {
             expect(container.envs).toEqual(["VAULT_DEV_ROOT_TOKEN_ID=mock-password-v1-root-token", "VAULT_DEV_LISTEN_ADDRESS=0.0.0.0:8200", "SKIP_SETCAP=true"]);
             expect((container.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "vault", "status", "-address=http://127.0.0.1:8200"]);
             expect(container).toMatchObject({ wait: true, networksAdvanced: [{ name: "n1", aliases: ["v1"] }] });
-            expect(named(TYPES.container, "v1").additionalSecretOutputs).toEqual(["envs"]);
+            expect(named(TYPES.container, "v1").additionalSecretOutputs).toEqual(["envs", "uploads"]);
         });
 
         it("runs OpenBao with the BAO_ env names and the bao CLI", () => {
@@ -318,7 +318,9 @@ describe("components", () => {
                 allowedRoles: ["reader", "migrator"],
                 verifyConnection: true,
                 postgresql: {
-                    connectionUrl: "postgresql://{{username}}:{{password}}@shop-postgres:5432/shop?sslmode=disable",
+                    // TLS by default: verified against the stack CA, inline (HashiCorp Vault 1.18+).
+                    connectionUrl: "postgresql://{{username}}:{{password}}@shop-postgres:5432/shop?sslmode=verify-full",
+                    tlsCa: "-----BEGIN CERTIFICATE-----\nmock-shop-ca-certificate\n-----END CERTIFICATE-----\n",
                     username: "vault_admin",
                     password: "mock-password-shop-access-vault-admin-password",
                     maxOpenConnections: 8,
@@ -443,6 +445,7 @@ path "auth/token/renew-self" {
             for (const resource of descendants) expect(resource.name === "shop" || resource.name.startsWith("shop-")).toBe(true);
             expect(childrenOf(root).map((resource) => resource.type).sort()).toEqual(
                 [
+                    "vault-pg:tls:CertificateAuthority",
                     "vault-pg:postgres:PostgresServer",
                     "vault-pg:vault:VaultServer",
                     "vault-pg:postgres:PostgresAccessModel",

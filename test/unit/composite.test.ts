@@ -61,7 +61,7 @@ describe("VaultPostgres graph", () => {
     it("sends every Vault resource through the VaultServer's provider, built from the published port", () => {
         const provider = named(TYPES.vaultProvider, "bao-vault-provider");
         expect(provider.parent).toBe(named("vault-pg:vault:VaultServer", "bao-vault").urn);
-        expect(plain(provider.inputs)).toMatchObject({ address: "http://127.0.0.1:28200" });
+        expect(plain(provider.inputs)).toMatchObject({ address: "https://127.0.0.1:28200" });
         const vaultResources = all.filter((resource) => resource.type.startsWith("vault:"));
         // mount, connection, 3 roles, auth backend, 2 x (policy, approle role)
         expect(vaultResources).toHaveLength(10);
@@ -143,7 +143,8 @@ describe("VaultPostgres graph", () => {
         expect(vaultContainer.networksAdvanced[0].name).toBe("bao-postgres-network");
         expect(postgresContainer.networksAdvanced[0].name).toBe("bao-postgres-network");
         expect(plain<{ postgresql: { connectionUrl: string } }>(named(TYPES.connection, "bao-engine-connection").inputs).postgresql.connectionUrl).toBe(
-            "postgresql://{{username}}:{{password}}@bao-postgres:5432/shop?sslmode=disable",
+            // OpenBao has no inline TLS fields: the stack CA as a file in its container, verify-full on the container name.
+            "postgresql://{{username}}:{{password}}@bao-postgres:5432/shop?sslmode=verify-full&sslrootcert=/etc/vault-pg/tls/ca.crt",
         );
     });
 

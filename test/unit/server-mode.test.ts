@@ -160,9 +160,11 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
     it("runs `server` with the rendered config uploaded into the image's config dir, data and logs on named volumes", () => {
         const container = inputs<{ command: string[]; uploads: { file: string; content: string }[]; volumes: { volumeName: string; containerPath: string }[]; envs: string[]; capabilities: { adds: string[] } }>(TYPES.container, vaultName);
         expect(container.command).toEqual(["server"]);
-        expect(container.uploads.map((upload) => upload.file)).toEqual(["/vault/config/server.hcl"]);
+        // The config, and the TLS files (on by default): certificate, CA, and the key the wrapper hands to the vault user.
+        expect(container.uploads.map((upload) => upload.file)).toEqual(["/vault/config/server.hcl", "/etc/vault-pg/tls/server.crt", "/etc/vault-pg/tls/ca.crt", "/etc/vault-pg/tls/server.key"]);
         expect(container.uploads[0].content).toContain('storage "file" {\n  path = "/vault/file"\n}');
-        expect(container.uploads[0].content).toContain(`api_addr = "http://${vaultName}:8200"`);
+        expect(container.uploads[0].content).toContain(`api_addr = "https://${vaultName}:8200"`);
+        expect(container.uploads[0].content).toContain('tls_key_file    = "/run/vault-pg/tls/server.key"');
         expect(container.volumes).toEqual([
             { volumeName: `${vaultName}-data`, containerPath: "/vault/file" },
             { volumeName: `${vaultName}-logs`, containerPath: "/vault/logs" },
@@ -174,7 +176,9 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
 
     it("initialises with the configured shares through the unseal step, whose keys and token are secret outputs", () => {
         const unseal = findResource(all, UNSEAL, `${vaultName}-unseal`);
-        expect(plain(unseal.inputs)).toMatchObject({ address: "http://127.0.0.1:18200", shares: 7, threshold: 4 });
+        expect(plain(unseal.inputs)).toMatchObject({ address: "https://127.0.0.1:18200", shares: 7, threshold: 4 });
+        // It talks to the server over TLS, verifying with the stack CA.
+        expect(plain<{ caCertificate: string }>(unseal.inputs).caCertificate).toContain("BEGIN CERTIFICATE");
         expect(unseal.additionalSecretOutputs.sort()).toEqual(["rootToken", "unsealKeys"]);
         const container = findResource(all, TYPES.container, vaultName);
         expect(unseal.dependencies).toContain(container.urn);

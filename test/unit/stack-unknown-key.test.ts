@@ -6,7 +6,7 @@ describe("the dev stack program with an unknown config key", () => {
         const recorder = await installMocks("dev", { ...loadStackConfig(), mountpath: "team/db" });
         await expect(import("../../index")).rejects.toThrow(
             new Error(
-                'stack config (vault-pg): mountpath = "team/db": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, vaultAddress, vaultToken, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps, staticRoles',
+                'stack config (vault-pg): mountpath = "team/db": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps, staticRoles',
             ),
         );
         expect(await recorder.settle()).toEqual([]);

@@ -20,8 +20,9 @@ describe("the dev stack program", () => {
         expect(names).not.toContain("vaultUnsealKeys");
         expect(names.filter((name) => (program as Record<string, unknown>)[name] === undefined)).toEqual([]);
         expect(names.sort()).toEqual(
-            ["agents", "apps", "credsPaths", "database", "deployerPolicy", "groupRoles", "mountPath", "postgresAddress", "postgresSuperuserPassword", "staticCredsPaths",
-                "vaultAddress", "vaultAdminPassword", "vaultFlavor", "vaultMode", "vaultRootToken"].sort(),
+            ["agents", "apps", "caCertificate", "credsPaths", "database", "deployerPolicy", "groupRoles", "mountPath", "postgresAddress", "postgresCaCertificate",
+                "postgresSslMode", "postgresSuperuserPassword", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
+                "vaultRootToken"].sort(),
         );
     });
 
@@ -56,7 +57,7 @@ describe("the dev stack program", () => {
     });
 
     it("exports where to reach Vault and PostgreSQL and the group roles", async () => {
-        expect(await resolve(program.vaultAddress)).toBe("http://127.0.0.1:18200");
+        expect(await resolve(program.vaultAddress)).toBe("https://127.0.0.1:18200");
         expect(program.vaultFlavor).toBe("vault");
         expect(await resolve(program.postgresAddress)).toBe("127.0.0.1:15432");
         expect(await resolve(program.mountPath)).toBe("database");
