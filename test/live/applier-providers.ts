@@ -6,6 +6,7 @@
  * Inputs arrive plain (secrets unwrapped) and named as in @pulumi/postgresql and @pulumi/vault.
  */
 import { Client } from "pg";
+import { NodePostgresSsl } from "../../components/postgres-tls";
 import { quoteIdent, quoteLiteral } from "../../components/sql";
 import { TYPES } from "../helpers/pulumi-mocks";
 import { providerFromText } from "./dynamic-provider";
@@ -16,7 +17,8 @@ export type Inputs = Record<string, unknown>;
 /** The real servers, as the applier reaches them. */
 export interface LiveTargets {
     postgres: PostgresServer;
-    vault: { address: string; rootToken: string };
+    /** `caCertificate`: the CA of an https:// server's certificate (PEM). */
+    vault: { address: string; rootToken: string; caCertificate?: string };
 }
 
 /** Where and as whom a resource's postgresql provider logs in. */
@@ -25,6 +27,8 @@ export interface PostgresLogin {
     port: number;
     user: string;
     password: string;
+    /** TLS as the provider's settings ask for it (sslmode, sslrootcert, clientcert). */
+    ssl: NodePostgresSsl;
 }
 
 export interface ProviderContext {
@@ -54,8 +58,8 @@ export interface ResourceOps {
 const hidePasswords = (statement: string): string => statement.replace(/PASSWORD '[^']*'/, "PASSWORD '***'");
 
 async function connectAsAdmin(ctx: ProviderContext, database: string): Promise<Client> {
-    const { host, port, user, password } = ctx.pgAdmin;
-    const client = new Client({ host, port, user, password, database });
+    const { host, port, user, password, ssl } = ctx.pgAdmin;
+    const client = new Client({ host, port, user, password, database, ssl });
     client.on("error", () => undefined);
     await client.connect();
     return client;
@@ -154,14 +158,14 @@ async function rows<T>(ctx: ProviderContext, sql: string, params: unknown[], dat
 }
 
 async function vault(ctx: ProviderContext, method: string, path: string, body?: Inputs): Promise<string[]> {
-    await vaultRequest(ctx.targets.vault.address, ctx.targets.vault.rootToken, method, path, body);
+    await vaultRequest(ctx.targets.vault.address, ctx.targets.vault.rootToken, method, path, body, { caCertificate: ctx.targets.vault.caCertificate });
     return [`vault> ${method} ${path}`];
 }
 
 /** GET that answers undefined where the server has nothing (the providers then drop the resource from state). */
 async function vaultRead(ctx: ProviderContext, path: string, missing = [404]): Promise<Inputs | undefined> {
     try {
-        const answer = await vaultRequest<{ data?: Inputs }>(ctx.targets.vault.address, ctx.targets.vault.rootToken, "GET", path);
+        const answer = await vaultRequest<{ data?: Inputs }>(ctx.targets.vault.address, ctx.targets.vault.rootToken, "GET", path, undefined, { caCertificate: ctx.targets.vault.caCertificate });
         return answer.data ?? {};
     } catch (error) {
         if (error instanceof VaultError && missing.includes(error.status)) return undefined;
@@ -425,7 +429,7 @@ function connectionBody(inputs: Inputs, ctx: ProviderContext, previous?: Inputs)
     const postgresql = inputs.postgresql as Inputs;
     const unknown = Object.keys(postgresql).filter(
         (key) =>
-            !["connectionUrl", "username", "password", "passwordWo", "passwordWoVersion", "maxOpenConnections", "usernameTemplate", "passwordAuthentication"].includes(key) &&
+            !["connectionUrl", "username", "password", "passwordWo", "passwordWoVersion", "maxOpenConnections", "usernameTemplate", "passwordAuthentication", "tlsCa", "tlsCertificate", "privateKey"].includes(key) &&
             postgresql[key] !== undefined,
     );
     if (unknown.length > 0) throw new Error(`applier does not know input(s) ${unknown.join(", ")} of ${TYPES.connection}.postgresql; extend the mapping`);
@@ -439,6 +443,10 @@ function connectionBody(inputs: Inputs, ctx: ProviderContext, previous?: Inputs)
         max_open_connections: postgresql.maxOpenConnections,
         username_template: postgresql.usernameTemplate,
         password_authentication: postgresql.passwordAuthentication,
+        // setPostgresDatabaseConnectionData sends these to a server it reads as Vault 1.18 or later.
+        ...(postgresql.tlsCa !== undefined ? { tls_ca: postgresql.tlsCa } : {}),
+        ...(postgresql.tlsCertificate !== undefined ? { tls_certificate: postgresql.tlsCertificate } : {}),
+        ...(postgresql.privateKey !== undefined ? { private_key: postgresql.privateKey } : {}),
     };
 }
 
@@ -544,7 +552,7 @@ const approleRole: ResourceOps = {
  * as the dynamic provider host runs it, against the admin the applier logs in as.
  */
 const adminCheck: ResourceOps = {
-    inputs: ["__provider", "host", "port", "username", "password", "sslMode", "database"],
+    inputs: ["__provider", "host", "port", "username", "password", "sslMode", "caCertificate", "clientCertificate", "clientKey", "database"],
     replaceOn: [],
     async create(inputs, ctx) {
         const provider = providerFromText<{ create(inputs: Inputs): Promise<{ outs: Inputs }> }>(str(inputs.__provider), "PostgresAdminCheck");

@@ -50,7 +50,9 @@
  * pulumi:providers:* (the harness's superuser and root token stand in for them). Any other type, or an input the
  * mapping does not know, fails loudly so the mapping cannot silently fall behind.
  */
+import * as fs from "fs";
 import { isDeepStrictEqual } from "util";
+import { nodePostgresSsl } from "../../components/postgres-tls";
 import { plain, providerUrn, RecordedResource, TYPES } from "../helpers/pulumi-mocks";
 import { PostgresServer } from "./harness";
 import { Inputs, LiveTargets, opsFor, PostgresLogin, ProviderContext } from "./applier-providers";
@@ -81,21 +83,47 @@ function localEndpoints(resources: RecordedResource[], postgres: PostgresServer)
  * the provider's recorded settings (from the stack config); the admin check, which has no provider, uses its own.
  */
 function postgresAdmins(resources: RecordedResource[], postgres: PostgresServer, containerProgram: boolean): (resource: RecordedResource) => PostgresLogin {
-    const harnessSuperuser: PostgresLogin = { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword };
+    const harnessSuperuser: PostgresLogin = { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword, ssl: postgres.ssl };
     const providers = new Map(resources.filter((resource) => resource.type === TYPES.pgProvider).map((resource) => [resource.urn, resource]));
     return (resource) => {
         if (containerProgram) return harnessSuperuser;
         const provider = resource.provider ? providers.get(providerUrn(resource.provider)) : undefined;
         if (provider) {
-            const settings = plain<{ host: string; port: string | number; username: string; password: string }>(provider.inputs);
-            return { host: settings.host, port: Number(settings.port), user: settings.username, password: settings.password };
+            const settings = plain<ProviderSettings>(provider.inputs);
+            return { host: settings.host, port: Number(settings.port), user: settings.username, password: settings.password, ssl: providerSsl(settings) };
         }
         if (resource.type === TYPES.adminCheck) {
-            const own = plain<{ host: string; port: number; username: string; password: string }>(resource.inputs);
-            return { host: own.host, port: Number(own.port), user: own.username, password: own.password };
+            const own = plain<{ host: string; port: number; username: string; password: string; sslMode: string; caCertificate?: string; clientCertificate?: string; clientKey?: string }>(resource.inputs);
+            return { host: own.host, port: Number(own.port), user: own.username, password: own.password, ssl: nodePostgresSsl(own) };
         }
         return harnessSuperuser;
     };
+}
+
+/** A postgresql provider's recorded connection settings. */
+interface ProviderSettings {
+    host: string;
+    port: string | number;
+    username: string;
+    password: string;
+    sslmode?: string;
+    sslrootcert?: string;
+    clientcert?: { cert: string; key: string; sslinline?: boolean };
+}
+
+/**
+ * TLS as lib/pq makes it of the provider's settings (postgresql/config.go, connParams; lib/pq ssl.go): sslrootcert is
+ * a file, or PEM itself with `sslinline` (set only inside clientcert), and so are the client certificate and key.
+ */
+function providerSsl(settings: ProviderSettings) {
+    const inline = settings.clientcert?.sslinline === true;
+    const read = (value: string | undefined): string | undefined => (value === undefined || value === "" ? undefined : inline ? value : fs.readFileSync(value, "utf8"));
+    return nodePostgresSsl({
+        sslMode: settings.sslmode ?? "prefer",
+        caCertificate: read(settings.sslrootcert),
+        clientCertificate: read(settings.clientcert?.cert),
+        clientKey: read(settings.clientcert?.key),
+    });
 }
 
 /** The provider context of each resource: the shared targets, and the PostgreSQL admin of its provider. */

@@ -21,7 +21,7 @@ describeLive("deployer policy", () => {
     const status = (request: Promise<unknown>): Promise<number> => request.then(() => 200, (error: { status?: number }) => error.status ?? -1);
 
     beforeAll(async () => {
-        ({ resources, outputs } = await recordProgram({ ...loadStackConfig(), rotateRootCredentials: "true" }));
+        ({ resources, outputs } = await recordProgram({ ...loadStackConfig(), tls: "false", rotateRootCredentials: "true" }));
         [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
         await as(vault.rootToken, "PUT", "sys/policies/acl/vault-pg-deployer", { policy: outputs.deployerPolicy });
         const deployer = await as<{ auth: { client_token: string } }>(vault.rootToken, "POST", "auth/token/create", {

@@ -13,6 +13,8 @@ import * as path from "path";
 import { promisify } from "util";
 import * as vm from "vm";
 import { Client, QueryResult } from "pg";
+import { POSTGRES_HBA_PATH, postgresHbaConf, postgresTlsOptions, TLS_PATHS, vaultTlsListenerHcl } from "../../components/container-tls";
+import { NodePostgresSsl } from "../../components/postgres-tls";
 import { VaultError, vaultRequest } from "../../components/vault-api";
 import { asPostgresUser, findPostgres, isRoot, requestedPostgresMajor } from "./postgres-binaries";
 
@@ -256,6 +258,8 @@ export interface PostgresServer {
     binDir: string;
     /** The running server's `server_version_num` (e.g. 150014, 180004), read from it once it is up. */
     readonly serverVersionNum: number;
+    /** node-postgres's `ssl` for this server: false, or verify-full against the CA it was started with. */
+    ssl: NodePostgresSsl;
     connectionString(database?: string, user?: string, password?: string): string;
     /** Runs SQL as the superuser, over TCP with its password, on a short-lived connection. */
     query(sql: string, params?: unknown[], database?: string): Promise<QueryResult>;
@@ -267,7 +271,18 @@ export interface PostgresServer {
     destroy(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** A server certificate and key (files) and the CA that signed it (PEM), for a server that speaks TLS only. */
+export interface ServerTls {
+    certificateFile: string;
+    keyFile: string;
+    caCertificate: string;
+}
+
+/**
+ * `tls`: `ssl = on` with the given certificate, and a pg_hba.conf with `hostssl` lines only, as the stack's container
+ * has (components/container-tls.ts): a TCP connection without TLS is refused.
+ */
+export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
     const lookup = findPostgres();
     if ("missing" in lookup) throw new Error(`not found: ${lookup.missing}`);
     const { binDir } = lookup.found;
@@ -326,7 +341,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     };
 
     let serverVersionNum = 0;
+    const ssl: NodePostgresSsl = options.tls ? { ca: options.tls.caCertificate, rejectUnauthorized: true } : false;
     const server: PostgresServer = {
+        ssl,
         host: "127.0.0.1",
         port,
         superuser,
@@ -340,7 +357,7 @@ export async function startPostgres(): Promise<PostgresServer> {
             return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
         },
         async query(sql, params = [], database = "postgres") {
-            const client = new Client({ host: "127.0.0.1", port, user: superuser, password: superuserPassword, database });
+            const client = new Client({ host: "127.0.0.1", port, user: superuser, password: superuserPassword, database, ssl });
             client.on("error", () => undefined); // a server going away mid-query rejects the query; nothing else to report
             await client.connect();
             try {
@@ -362,6 +379,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     try {
         const pwFile = path.join(baseDir, "superuser-password");
         fs.writeFileSync(pwFile, `${superuserPassword}\n`, { mode: 0o600 });
+        if (options.tls) {
+            // PostgreSQL refuses a key its user does not own with mode 0600 (or root's with 0640): a copy of its own.
+            fs.copyFileSync(options.tls.certificateFile, path.join(baseDir, "server.crt"));
+            fs.copyFileSync(options.tls.keyFile, path.join(baseDir, "server.key"));
+            fs.chmodSync(path.join(baseDir, "server.key"), 0o600);
+        }
         if (isRoot()) await execFileAsync("chown", ["-R", "postgres:postgres", baseDir]);
         const [command, argv] = asPostgresUser(path.join(binDir, "initdb"), [
             "-D",
@@ -390,8 +413,24 @@ export async function startPostgres(): Promise<PostgresServer> {
             synchronous_commit: "off",
             full_page_writes: "off",
         };
-        const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`);
+        // The container's TLS settings (components/container-tls.ts), with this cluster's files.
+        const localFiles: Record<string, string> = {
+            [TLS_PATHS.certificate]: path.join(baseDir, "server.crt"),
+            [TLS_PATHS.key]: path.join(baseDir, "server.key"),
+            [POSTGRES_HBA_PATH]: path.join(dataDir, "pg_hba.conf"),
+        };
+        const tlsSettings: Record<string, string> = {};
+        if (options.tls) {
+            const pairs = postgresTlsOptions().filter((_, index) => index % 2 === 1);
+            for (const pair of pairs) {
+                const [name, value] = [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
+                tlsSettings[name] = `'${localFiles[value] ?? value}'`;
+            }
+        }
+        const lines = Object.entries({ ...settings, ...tlsSettings }).map(([name, value]) => `${name} = ${value}\n`);
         fs.appendFileSync(path.join(dataDir, "postgresql.conf"), `\n# live test harness\n${lines.join("")}`);
+        // The container's own pg_hba.conf (components/container-tls.ts): hostssl lines only.
+        if (options.tls) fs.writeFileSync(path.join(dataDir, "pg_hba.conf"), postgresHbaConf());
         await launch();
         serverVersionNum = Number((await server.query("SHOW server_version_num")).rows[0].server_version_num);
     } catch (error) {
@@ -406,8 +445,10 @@ export async function startPostgres(): Promise<PostgresServer> {
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface VaultServer {
-    /** http://127.0.0.1:PORT */
+    /** http://127.0.0.1:PORT, or https:// with TLS */
     address: string;
+    /** With TLS: the CA its certificate verifies against (PEM). */
+    caCertificate?: string;
     rootToken: string;
     /** The binary that runs it (vault or bao). */
     binary: string;
@@ -419,14 +460,30 @@ export interface VaultServer {
     stop(): Promise<void>;
 }
 
-export async function startVault(): Promise<VaultServer> {
+/**
+ * `tls`: the API on `address` over TLS only, as the stack's container serves it (components/container-tls.ts): a
+ * config file's TLS listener beside the dev server's own plain one, which binds another loopback port.
+ */
+export async function startVault(options: { tls?: ServerTls } = {}): Promise<VaultServer> {
     const binary = findVaultBinary();
     if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-vault-"));
     const logFile = path.join(baseDir, "server.log");
     const rootToken = randomBytes(18).toString("base64url");
     const port = await freePort();
-    const address = `http://127.0.0.1:${port}`;
+    const address = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
+    const caCertificate = options.tls?.caCertificate;
+    const listen = options.tls ? await freePort() : port;
+    const configArgs: string[] = [];
+    if (options.tls) {
+        // The container's listener (components/container-tls.ts), with this process's addresses and files.
+        const config = path.join(baseDir, "tls-listener.hcl");
+        const listener = vaultTlsListenerHcl(`127.0.0.1:${port}`, `127.0.0.1:${await freePort()}`)
+            .replace(TLS_PATHS.certificate, options.tls.certificateFile)
+            .replace(TLS_PATHS.key, options.tls.keyFile);
+        fs.writeFileSync(config, `${listener}\n`);
+        configArgs.push(`-config=${config}`);
+    }
 
     // A developer's VAULT_*/BAO_* settings must not leak into the server; HOME is ours so that the dev server's
     // token file does not overwrite the developer's ~/.vault-token.
@@ -436,7 +493,7 @@ export async function startVault(): Promise<VaultServer> {
     }
     const log = fs.openSync(logFile, "a");
     const vault = supervise(
-        spawn(binary, ["server", "-dev", `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`], {
+        spawn(binary, ["server", "-dev", `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${listen}`, ...configArgs], {
             env,
             stdio: ["ignore", log, log],
         }),
@@ -466,13 +523,13 @@ export async function startVault(): Promise<VaultServer> {
     try {
         await waitUntilReady(`${path.basename(binary)} dev server on ${address}`, vault, logFile, 20_000, async () => {
             // sys/health answers 2xx once the dev server is active.
-            return vaultRequest(address, undefined, "GET", "sys/health").then(() => true, () => false);
+            return vaultRequest(address, undefined, "GET", "sys/health", undefined, { caCertificate }).then(() => true, () => false);
         });
     } catch (error) {
         await cleanup.dispose().catch(() => undefined);
         throw error;
     }
-    return { address, rootToken, binary, flavor: vaultFlavor(binary), logFile, stop: () => cleanup.dispose() };
+    return { address, caCertificate, rootToken, binary, flavor: vaultFlavor(binary), logFile, stop: () => cleanup.dispose() };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

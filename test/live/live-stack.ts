@@ -42,7 +42,9 @@ export function appendToConfig(extra: Partial<Record<"roles" | "apps" | "staticR
  * than once (outside Jest, e.g. in the benchmark, once per process).
  */
 export async function recordProgram(config?: ConfigChange): Promise<RecordedProgram> {
-    const baseConfig = loadStackConfig();
+    // The harness's servers are local processes in plain text; the TLS setup has its own suite (tls.test.ts), whose
+    // config change turns TLS back on.
+    const baseConfig = { ...loadStackConfig(), tls: "false" };
     const isolated = (run: () => Promise<void>): Promise<void> => (typeof jest === "undefined" ? run() : jest.isolateModulesAsync(run));
     let recorded: RecordedProgram | undefined;
     await isolated(async () => {
@@ -142,8 +144,8 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
         credsPaths: program.credsPaths,
         apps: program.apps,
         groupRoles: program.groupRoles,
-        root: (method, path, body) => vaultRequest(stack.vault.address, stack.vault.rootToken, method, path, body),
-        as: (token, method, path, body) => vaultRequest(stack.vault.address, token, method, path, body),
+        root: (method, path, body) => vaultRequest(stack.vault.address, stack.vault.rootToken, method, path, body, { caCertificate: stack.vault.caCertificate }),
+        as: (token, method, path, body) => vaultRequest(stack.vault.address, token, method, path, body, { caCertificate: stack.vault.caCertificate }),
         targets: () => ({ postgres, vault: stack.vault }),
         async up(next) {
             const result = await tracked(() => up(stack.state, next.resources, stack.targets()));
@@ -159,9 +161,9 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
         async login(app) {
             const loginPath = stack.apps[app]?.loginPath;
             if (!loginPath) throw new Error(`no app ${app} in the stack outputs`);
-            return loginApp(stack.vault.address, stack.vault.rootToken, loginPath, app);
+            return loginApp(stack.vault, stack.vault.rootToken, loginPath, app);
         },
-        readCreds: (token, credsPath) => readCreds(stack.vault.address, token, credsPath),
+        readCreds: (token, credsPath) => readCreds(stack.vault, token, credsPath),
         async connect(creds) {
             const client = new Client({
                 host: postgres.host,
@@ -169,6 +171,8 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
                 database: stack.database,
                 user: creds.username,
                 password: creds.password,
+                // verify-full against the server's CA when it speaks TLS, as an application does.
+                ssl: postgres.ssl,
             });
             client.on("error", () => undefined); // a terminated session reports here; tests assert on queries instead
             await client.connect();

@@ -50,7 +50,7 @@ export async function writeConnection(targets: ServerTargets, connection: Connec
     const ctx = {
         targets,
         localUrl: (url: string) => url.replace(/@[^/]+\//, `@${postgres.host}:${postgres.port}/`),
-        pgAdmin: { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword },
+        pgAdmin: { host: postgres.host, port: postgres.port, user: postgres.superuser, password: postgres.superuserPassword, ssl: postgres.ssl },
     };
     if (previous === undefined) await connectionOps.create(connection, ctx);
     else await connectionOps.update(previous, connection, [], ctx);

@@ -50,7 +50,7 @@ describeLive("server mode", () => {
 
     beforeAll(async () => {
         // Recorded with the local binary's flavor: OpenBao's audit device is in its config file, Vault's a resource.
-        config = { ...loadStackConfig(), flavor: localFlavor(), vaultMode: "server", rotateRootCredentials: "true" };
+        config = { ...loadStackConfig(), tls: "false", flavor: localFlavor(), vaultMode: "server", rotateRootCredentials: "true" };
         ({ resources, outputs } = await recordProgram(config));
         [postgres, vault] = await Promise.all([startPostgres(), startSealedVault()]);
         const [unseal] = resources.filter((resource) => resource.type === SERVER_TYPES.unseal);
