@@ -28,6 +28,8 @@ export { AppRoleAuth } from "./approle-auth";
 export type { AppRoleAuthArgs } from "./approle-auth";
 export { AppAccess } from "./app-access";
 export type { AppAccessArgs } from "./app-access";
+export { CertificateAuthority, ServerCertificate } from "./certificates";
+export type { CertificateAuthorityArgs, CertificateLifetime, ServerCertificateArgs } from "./certificates";
 
 // What the components take.
 export type {
@@ -38,6 +40,7 @@ export type {
     ExistingPostgres,
     ExistingVault,
     Flavor,
+    PostgresClientTls,
     SslMode,
     StaticRoleSpec,
     VaultMode,
@@ -72,6 +75,8 @@ export { appPolicy, credsPath, staticCredsPath } from "./hcl";
 export { deployerPolicy } from "./deployer-policy";
 export type { DeployerScope } from "./deployer-policy";
 export { serverConfigHcl } from "./server-config";
+export { postgresHbaConf, vaultTlsListenerHcl } from "./container-tls";
+export type { VaultServerTlsFiles } from "./postgres-tls";
 export type { ServerConfigSettings } from "./server-config";
 export { agentConfigForApp, renderAgentConfig } from "./agent-config";
 export type { AgentConfigSpec, AgentLayout, AgentStackOutputs } from "./agent-config";

@@ -105,7 +105,7 @@ export const CONFIG_KEYS = {
         type: "string",
         default: "",
         description: "PEM of the CA that issued the existing PostgreSQL's certificate (e.g. the RDS global bundle); makes verify-full the default sslmode",
-        docs: { type: "PEM", default: "`\"\"`", meaning: "the CA of the existing PostgreSQL's certificate, e.g. the RDS bundle (`pulumi config set vault-pg:postgresCaCertificate -- \"$(cat global-bundle.pem)\"`); with it `postgresSslMode` defaults to `verify-full`" },
+        docs: { type: "PEM", default: "`\"\"`", meaning: "the CA of the existing PostgreSQL's certificate, e.g. the RDS bundle (`pulumi config set vault-pg:postgresCaCertificate < global-bundle.pem`); with it `postgresSslMode` defaults to `verify-full`" },
     },
     postgresClientCertificate: {
         type: "string",

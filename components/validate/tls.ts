@@ -46,8 +46,9 @@ export function checkPem(where: string, field: string, value: unknown, kind: "ce
     const shown = kind === "private key" ? "[secret]" : value;
     const marker = kind === "certificate" ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
     if (typeof value !== "string" || !marker.test(value)) {
+        const howTo = field.includes(".") ? "" : ` (pulumi config set vault-pg:${field} < file.pem)`;
         throw invalid(where, field, typeof value === "string" && value.length > 80 ? `${value.slice(0, 60)}...` : shown,
-            `must be PEM text (-----BEGIN ${kind === "certificate" ? "CERTIFICATE" : "PRIVATE KEY"}-----), the file's content rather than its path: pulumi config set ${field} -- "$(cat file.pem)"`);
+            `must be PEM text (-----BEGIN ${kind === "certificate" ? "CERTIFICATE" : "PRIVATE KEY"}-----): the file's content, not its path${howTo}`);
     }
 }
 

@@ -49,6 +49,8 @@ export function liveServersAvailable(): { ok: boolean; missing: string[] } {
     const postgres = findPostgres();
     if ("missing" in postgres) missing.push(postgres.missing);
     if (!findVaultBinary()) missing.push(`a Vault-API server (${INSTALL_VAULT})`);
+    // The TLS suite's certificates (test-certificates.ts).
+    if (!onPath("openssl")) missing.push("the openssl CLI (apt-get install openssl)");
     return { ok: missing.length === 0, missing };
 }
 

@@ -9,6 +9,8 @@ import { REPO_ROOT } from "../helpers/pulumi-mocks";
 const RUNTIME_EXPORTS = [
     "ACCESS_LEVELS",
     "AppAccess",
+    "CertificateAuthority",
+    "ServerCertificate",
     "AppRoleAuth",
     "CONFIG_KEYS",
     "DEFAULTS",
@@ -43,6 +45,8 @@ const RUNTIME_EXPORTS = [
     "roleStatements",
     "rollbackStatements",
     "serverConfigHcl",
+    "postgresHbaConf",
+    "vaultTlsListenerHcl",
     "staticCredsPath",
     "staticRotationStatements",
     "usernameTemplate",
