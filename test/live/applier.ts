@@ -108,7 +108,8 @@ interface ProviderSettings {
     password: string;
     sslmode?: string;
     sslrootcert?: string;
-    clientcert?: { cert: string; key: string; sslinline?: boolean };
+    /** An object in config reaches a provider as JSON text (how the SDK serializes provider inputs). */
+    clientcert?: string | { cert: string; key: string; sslinline?: boolean };
 }
 
 /**
@@ -116,13 +117,14 @@ interface ProviderSettings {
  * a file, or PEM itself with `sslinline` (set only inside clientcert), and so are the client certificate and key.
  */
 function providerSsl(settings: ProviderSettings) {
-    const inline = settings.clientcert?.sslinline === true;
+    const clientcert = typeof settings.clientcert === "string" ? (JSON.parse(settings.clientcert) as Exclude<ProviderSettings["clientcert"], string>) : settings.clientcert;
+    const inline = clientcert?.sslinline === true;
     const read = (value: string | undefined): string | undefined => (value === undefined || value === "" ? undefined : inline ? value : fs.readFileSync(value, "utf8"));
     return nodePostgresSsl({
         sslMode: settings.sslmode ?? "prefer",
         caCertificate: read(settings.sslrootcert),
-        clientCertificate: read(settings.clientcert?.cert),
-        clientKey: read(settings.clientcert?.key),
+        clientCertificate: read(clientcert?.cert),
+        clientKey: read(clientcert?.key),
     });
 }
 

@@ -278,6 +278,11 @@ export interface ServerTls {
     certificateFile: string;
     keyFile: string;
     caCertificate: string;
+    /**
+     * PostgreSQL only: require a client certificate signed by the same CA from every TCP connection
+     * (`clientcert=verify-ca` on the hostssl lines), and present this one from the harness's own connections.
+     */
+    clientCertificate?: { certificate: string; key: string };
 }
 
 /**
@@ -343,7 +348,8 @@ export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<
     };
 
     let serverVersionNum = 0;
-    const ssl: NodePostgresSsl = options.tls ? { ca: options.tls.caCertificate, rejectUnauthorized: true } : false;
+    const client = options.tls?.clientCertificate;
+    const ssl: NodePostgresSsl = options.tls ? { ca: options.tls.caCertificate, rejectUnauthorized: true, ...(client ? { cert: client.certificate, key: client.key } : {}) } : false;
     const server: PostgresServer = {
         ssl,
         host: "127.0.0.1",
@@ -386,6 +392,7 @@ export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<
             fs.copyFileSync(options.tls.certificateFile, path.join(baseDir, "server.crt"));
             fs.copyFileSync(options.tls.keyFile, path.join(baseDir, "server.key"));
             fs.chmodSync(path.join(baseDir, "server.key"), 0o600);
+            fs.writeFileSync(path.join(baseDir, "client-ca.crt"), options.tls.caCertificate);
         }
         if (isRoot()) await execFileAsync("chown", ["-R", "postgres:postgres", baseDir]);
         const [command, argv] = asPostgresUser(path.join(binDir, "initdb"), [
@@ -428,11 +435,15 @@ export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<
                 const [name, value] = [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
                 tlsSettings[name] = `'${localFiles[value] ?? value}'`;
             }
+            if (client) tlsSettings.ssl_ca_file = `'${path.join(baseDir, "client-ca.crt")}'`;
         }
         const lines = Object.entries({ ...settings, ...tlsSettings }).map(([name, value]) => `${name} = ${value}\n`);
         fs.appendFileSync(path.join(dataDir, "postgresql.conf"), `\n# live test harness\n${lines.join("")}`);
         // The container's own pg_hba.conf (components/container-tls.ts): hostssl lines only.
-        if (options.tls) fs.writeFileSync(path.join(dataDir, "pg_hba.conf"), postgresHbaConf());
+        if (options.tls) {
+            const hba = postgresHbaConf();
+            fs.writeFileSync(path.join(dataDir, "pg_hba.conf"), client ? hba.replace(/^(hostssl .*)$/m, "$1 clientcert=verify-ca") : hba);
+        }
         await launch();
         serverVersionNum = Number((await server.query("SHOW server_version_num")).rows[0].server_version_num);
     } catch (error) {

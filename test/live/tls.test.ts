@@ -243,4 +243,71 @@ describeLive("TLS everywhere, verified against a private CA", () => {
             expect(rows[0].n).toBe(0);
         });
     });
+    describe("a PostgreSQL that requires client certificates (mutual TLS)", () => {
+        let mtlsPostgres: PostgresServer;
+        let mtlsVault: VaultServer;
+        let mtlsStack: LiveStack | undefined;
+
+        beforeAll(async () => {
+            const tls = { certificateFile: pki.server.certificate.file, keyFile: pki.server.key.file, caCertificate: pki.ca.pem };
+            [mtlsPostgres, mtlsVault] = await Promise.all([
+                startPostgres({ tls: { ...tls, clientCertificate: { certificate: pki.client.certificate.pem, key: pki.client.key.pem } } }),
+                startVault({ tls }),
+            ]);
+        }, 60_000);
+
+        afterAll(async () => {
+            await (mtlsStack ? mtlsStack.stop() : Promise.allSettled([mtlsPostgres?.destroy(), mtlsVault?.stop()]));
+        });
+
+        it("refuses the admin without a client certificate", async () => {
+            const error = await checkPostgresAdmin({
+                host: mtlsPostgres.host, port: mtlsPostgres.port, username: mtlsPostgres.superuser, password: mtlsPostgres.superuserPassword,
+                sslMode: "verify-full", caCertificate: pki.ca.pem, database: "app",
+            }).then(() => undefined, (caught: Error) => caught);
+            expect(error?.message).toMatch(new RegExp(`^cannot check the PostgreSQL admin "postgres" at 127\\.0\\.0\\.1:${mtlsPostgres.port}: .*certificate`));
+        });
+
+        it("with the client certificate and key in config, the Pulumi side and Vault present it: credentials issue, connect and revoke", async () => {
+            mtlsStack = await startLiveStack({
+                postgres: mtlsPostgres,
+                vault: mtlsVault,
+                config: (config) => ({
+                    ...appendToConfig({ apps: [APP] })(config),
+                    flavor: mtlsVault.flavor,
+                    tls: "true",
+                    postgresHost: mtlsPostgres.host,
+                    postgresPort: String(mtlsPostgres.port),
+                    postgresSuperuser: mtlsPostgres.superuser,
+                    postgresSuperuserPassword: mtlsPostgres.superuserPassword,
+                    postgresCaCertificate: pki.ca.pem,
+                    postgresClientCertificate: pki.client.certificate.pem,
+                    postgresClientKey: pki.client.key.pem,
+                    // OpenBao reads all three from files on its server; HashiCorp Vault takes them inline.
+                    ...(mtlsVault.flavor === "openbao"
+                        ? { postgresVaultCaFile: pki.ca.file, postgresVaultCertificateFile: pki.client.certificate.file, postgresVaultKeyFile: pki.client.key.file }
+                        : {}),
+                    vaultAddress: mtlsVault.address,
+                    vaultToken: mtlsVault.rootToken,
+                    vaultCaCertificate: pki.ca.pem,
+                }),
+            });
+            const token = await mtlsStack.login(APP.name);
+            const creds = await mtlsStack.readCreds(token, mtlsStack.credsPaths.readonly);
+            const client = await mtlsStack.connect(creds);
+            const { rows } = await client.query("SELECT ssl, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+            await client.end();
+            expect(rows[0]).toEqual({ ssl: true, client_dn: `/CN=${pki.client.commonName}` });
+            const vaultSessions = await mtlsPostgres.query(
+                "SELECT count(*)::int AS sessions, count(*) FILTER (WHERE s.client_dn = $1)::int AS with_certificate FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'vault_admin'",
+                [`/CN=${pki.client.commonName}`],
+            );
+            expect(vaultSessions.rows[0].sessions).toBeGreaterThan(0);
+            expect(vaultSessions.rows[0].with_certificate).toBe(vaultSessions.rows[0].sessions);
+            await mtlsStack.as(token, "PUT", `sys/leases/revoke/${creds.leaseId}`);
+            expect(await mtlsStack.dynamicUsers()).not.toContain(creds.username);
+            await mtlsStack.destroy();
+            expect(await mtlsStack.dynamicUsers()).toEqual([]);
+        });
+    });
 });
