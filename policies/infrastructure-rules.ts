@@ -1,15 +1,50 @@
 /**
  * Checks of the infrastructure around Vault, one per policy: `checkConnection` (db-connection-verified: a
- * `vault.database.SecretBackendConnection` keeps verifyConnection on) and `checkContainer` (container-not-privileged:
+ * `vault.database.SecretBackendConnection` keeps verifyConnection on), `checkConnectionTls` (db-connection-tls: it
+ * verifies PostgreSQL's certificate) and `checkContainer` (container-not-privileged:
  * a `docker.Container` is not privileged and adds no capability outside ALLOWED_ADDED_CAPABILITIES). Each returns the
  * violation messages for one resource's props.
  */
+import { UnknownValueError } from "@pulumi/policy";
 import { UNKNOWN_AT_PREVIEW } from "./resource-types";
 
 export function checkConnection(props: Record<string, unknown>): string[] {
     return props.verifyConnection === false
         ? ["verifyConnection is off: a wrong URL or password would only fail when an app asks for credentials. Remove verifyConnection: false (it defaults to true)."]
         : [];
+}
+
+/** sslmodes that check the server's certificate (pgx: verify-ca the chain, verify-full the chain and the host name). */
+const VERIFYING_SSL_MODES = ["verify-ca", "verify-full"];
+
+/** 127.0.0.0/8, ::1 and localhost: a connection that never leaves the machine. */
+const isLoopback = (host: string): boolean => /^(localhost|\[?::1\]?|127\.\d+\.\d+\.\d+)$/i.test(host);
+
+/**
+ * Vault's connection to PostgreSQL carries every credential it creates and the Vault admin's password: its URL's
+ * sslmode must verify the server (verify-full, or verify-ca), unless every host is this machine. A URL unknown at
+ * preview is checked at `up`.
+ */
+export function checkConnectionTls(props: Record<string, unknown>): string[] {
+    let url: unknown;
+    try {
+        url = (props.postgresql as { connectionUrl?: unknown } | undefined)?.connectionUrl;
+    } catch (error) {
+        // The engine's props throw on a value unknown at preview (the container's name): checked at `up`.
+        if (error instanceof UnknownValueError) return [];
+        throw error;
+    }
+    if (typeof url !== "string" || url.includes(UNKNOWN_AT_PREVIEW)) return [];
+    const match = /@([^/?]+)(?:\/[^?]*)?(?:\?(.*))?$/.exec(url);
+    if (!match) return [];
+    const hosts = match[1].split(",").map((entry) => entry.replace(/:\d+$/, ""));
+    const sslMode = new URLSearchParams(match[2] ?? "").get("sslmode") ?? "prefer";
+    if (VERIFYING_SSL_MODES.includes(sslMode) || hosts.every(isLoopback)) return [];
+    return [
+        `Vault connects to ${hosts.join(", ")} with sslmode=${sslMode}: credentials and the Vault admin's password cross unverified` +
+            (sslMode === "require" ? "" : " and may cross in clear") +
+            ". Use verify-full with the server's CA (TLS on for the stack's containers; postgresCaCertificate for an existing server).",
+    ];
 }
 
 /**

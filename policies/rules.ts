@@ -6,7 +6,7 @@
  */
 import { EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { checkGuardrailConfig, configSchema, GuardrailConfig } from "./config";
-import { checkConnection, checkContainer } from "./infrastructure-rules";
+import { checkConnection, checkConnectionTls, checkContainer } from "./infrastructure-rules";
 import { TYPES } from "./resource-types";
 import { checkCreationStatements, checkRevocationStatements, checkTtls } from "./sql-rules";
 import { checkVaultPolicy } from "./vault-policy-rules";
@@ -81,6 +81,13 @@ export const dbConnectionVerified = policyFor(
     checkConnection,
 );
 
+export const dbConnectionTls = policyFor(
+    "db-connection-tls",
+    "Database connections verify PostgreSQL's certificate (sslmode verify-full or verify-ca), unless every host is this machine.",
+    TYPES.connection,
+    checkConnectionTls,
+);
+
 export const containerNotPrivileged = policyFor(
     "container-not-privileged",
     "Containers do not run privileged and add no capability but IPC_LOCK.",
@@ -94,6 +101,7 @@ export const allPolicies: ResourceValidationPolicy[] = [
     dbRoleBoundedTtl,
     vaultPolicyLeastPrivilege,
     dbConnectionVerified,
+    dbConnectionTls,
     containerNotPrivileged,
 ];
 

@@ -11,6 +11,7 @@ import {
     allPolicies,
     CHECKED_TYPES,
     containerNotPrivileged,
+    dbConnectionTls,
     dbConnectionVerified,
     dbRoleBoundedTtl,
     dbRoleNoPrivilegedOptions,
@@ -60,6 +61,7 @@ describe("the pack", () => {
             "db-role-bounded-ttl",
             "vault-policy-least-privilege",
             "db-connection-verified",
+            "db-connection-tls",
             "container-not-privileged",
         ]);
         for (const policy of allPolicies) {
@@ -330,6 +332,32 @@ describe("db-connection-verified", () => {
         expect(await violations(dbConnectionVerified, TYPES.connection, { ...goodConnection(), verifyConnection: false })).toEqual([
             "verifyConnection is off: a wrong URL or password would only fail when an app asks for credentials. Remove verifyConnection: false (it defaults to true).",
         ]);
+    });
+});
+
+describe("db-connection-tls", () => {
+    const withUrl = (connectionUrl: string): Record<string, unknown> => ({ ...goodConnection(), postgresql: { ...(goodConnection().postgresql as object), connectionUrl } });
+
+    it("passes a connection that verifies the server, and one that never leaves the machine", async () => {
+        for (const url of [
+            "postgresql://{{username}}:{{password}}@vault-pg-dev-postgres:5432/app?sslmode=verify-full",
+            "postgresql://{{username}}:{{password}}@db1:5432,db2:5432/app?sslmode=verify-ca&target_session_attrs=read-write",
+            "postgresql://{{username}}:{{password}}@db:5432/app?sslmode=verify-full&sslrootcert=/etc/vault-pg/tls/ca.crt",
+            "postgresql://{{username}}:{{password}}@127.0.0.1:5432/app?sslmode=disable",
+        ]) {
+            expect(await violations(dbConnectionTls, TYPES.connection, withUrl(url))).toEqual([]);
+        }
+    });
+
+    it("flags a connection to another host that does not verify, saying whether it may even be in clear", async () => {
+        expect(await violations(dbConnectionTls, TYPES.connection, withUrl("postgresql://{{username}}:{{password}}@db.internal:5432/app?sslmode=require"))).toEqual([
+            "Vault connects to db.internal with sslmode=require: credentials and the Vault admin's password cross unverified. Use verify-full with the server's CA (TLS on for the stack's containers; postgresCaCertificate for an existing server).",
+        ]);
+        expect(await violations(dbConnectionTls, TYPES.connection, withUrl("postgresql://{{username}}:{{password}}@pg:5432/app?sslmode=disable"))).toEqual([
+            "Vault connects to pg with sslmode=disable: credentials and the Vault admin's password cross unverified and may cross in clear. Use verify-full with the server's CA (TLS on for the stack's containers; postgresCaCertificate for an existing server).",
+        ]);
+        // No sslmode is pgx's default, prefer: plain text where the server offers no TLS.
+        expect(await violations(dbConnectionTls, TYPES.connection, goodConnection())).toHaveLength(1);
     });
 });
 
