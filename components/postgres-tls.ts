@@ -123,7 +123,11 @@ export function vaultSideTlsFiles(where: string, input: VaultSideTlsInput): { fi
             ? { files: { ...given, caFile: TLS_PATHS.caCertificate }, uploadPostgresCa: false }
             : { files: { ...given, caFile: TLS_PATHS.postgresCaCertificate }, uploadPostgresCa: true };
     }
+    if (input.postgresContainer) {
+        // The stack CA exists only once the stack runs, so it cannot be on that server beforehand.
+        throw invalid(where, "flavor", input.flavor,
+            "an existing OpenBao cannot verify the stack's PostgreSQL container: OpenBao takes a CA only as a file on its server (no inline TLS fields); set tls to false, or use HashiCorp Vault 1.18+ (inline CA)");
+    }
     throw invalid(where, "flavor", input.flavor,
-        "OpenBao takes the PostgreSQL CA only as a file on its server (no inline TLS fields); put the CA there and name it in existingPostgres.vaultTlsFiles.caFile (config postgresVaultCaFile)" +
-            (input.postgresContainer ? ", from the stack output caCertificate, or set tls to false" : ""));
+        "OpenBao takes the PostgreSQL CA only as a file on its server (no inline TLS fields); put the CA there and name it in existingPostgres.vaultTlsFiles.caFile (config postgresVaultCaFile)");
 }

@@ -35,7 +35,7 @@ export function describeTlsFailure(server: string, error: unknown): string | und
     }
     if (code === "CERT_HAS_EXPIRED") return `${server}: its TLS certificate has expired (${code})`;
     if (code === "CERT_NOT_YET_VALID") return `${server}: its TLS certificate is not valid yet (${code}); check both clocks`;
-    if (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(message)) {
+    if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number|packet length too long|http request/i.test(message))) {
         return `${server} does not speak TLS on that port (${code})`;
     }
     return undefined;

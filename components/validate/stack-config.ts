@@ -172,6 +172,7 @@ function readExistingPostgres(where: string, str: (key: StackConfigKey) => strin
         const stray = {
             postgresVaultHost: given.vaultHost,
             postgresSuperuserPassword: given.superuserPassword,
+            postgresSslMode: given.sslMode,
             postgresCaCertificate: given.caCertificate,
             postgresClientCertificate: given.clientCertificate,
             postgresClientKey: given.clientKey,

@@ -47,7 +47,9 @@ export function checkPem(where: string, field: string, value: unknown, kind: "ce
     const marker = kind === "certificate" ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
     if (typeof value !== "string" || !marker.test(value)) {
         const howTo = field.includes(".") ? "" : ` (pulumi config set vault-pg:${field} < file.pem)`;
-        throw invalid(where, field, typeof value === "string" && value.length > 80 ? `${value.slice(0, 60)}...` : shown,
+        // A key is never shown, whole or in part.
+        const display = kind === "private key" ? shown : typeof value === "string" && value.length > 80 ? `${value.slice(0, 60)}...` : value;
+        throw invalid(where, field, display,
             `must be PEM text (-----BEGIN ${kind === "certificate" ? "CERTIFICATE" : "PRIVATE KEY"}-----): the file's content, not its path${howTo}`);
     }
 }
