@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { connectionGroups } from "./connection-layout";
+import { checkConnectionBudget, connectionGroups } from "./connection-layout";
 import { childLifecycle } from "./lifecycle";
 import { VaultServerTlsFiles, vaultConnectionTls } from "./postgres-tls";
 import { AccessLevel, connectionUrlTemplate, usernameTemplate } from "./sql";
@@ -18,6 +18,7 @@ import {
     DEFAULTS,
     Flavor,
     invalid,
+    MAX_CONNECTION_BUDGET,
     MAX_CONNECTION_NAME_LENGTH,
     MAX_OPEN_CONNECTIONS_LIMIT,
     MAX_VAULT_ROLE_NAME_LENGTH,
@@ -49,9 +50,17 @@ export interface DatabaseSecretsEngineArgs {
     adminPassword: pulumi.Input<string>;
     /** The only role names the engine's connections serve. */
     allowedRoles: string[];
-    /** Connections Vault keeps open to PostgreSQL, per connection config; default 4. */
+    /** Connections Vault may open to PostgreSQL, per connection config; default 2. */
     maxOpenConnections?: number;
-    /** "single", "per-role" (`<connectionName>-<role>`) or "per-access" (`<connectionName>-<access>`); default "per-role". */
+    /**
+     * The most connections Vault may hold for these connection configs together (each config's pool full); default
+     * 20. A layout whose worst case exceeds it is refused; "bounded" fits it by construction.
+     */
+    connectionBudget?: number;
+    /**
+     * "bounded" (`<connectionName>-<role>` while that fits the budget, else `<connectionName>-pool-<n>`), "single",
+     * "per-role" (`<connectionName>-<role>`) or "per-access" (`<connectionName>-<access>`); default "bounded".
+     */
     connections?: ConnectionLayout;
     /** Access level of each allowed role; needed by "per-access". */
     accessLevels?: Record<string, AccessLevel>;
@@ -101,6 +110,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         const flavor = checkFlavor(where, args.flavor);
         const tlsConfig = vaultConnectionTls(flavor, tls, args.vaultTlsFiles);
         const layout = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
+        const limits = { maxOpenConnections, connectionBudget: checkPositiveInteger(where, "connectionBudget", args.connectionBudget ?? DEFAULTS.connectionBudget, MAX_CONNECTION_BUDGET) };
         const roles = args.allowedRoles.map((role) => {
             const access = args.accessLevels?.[role];
             if (layout === "per-access" && access === undefined) {
@@ -109,7 +119,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
             // Only "per-access" reads the level.
             return { name: role, access: access ?? "readonly" };
         });
-        const groups = connectionGroups(layout, roles);
+        const groups = connectionGroups(layout, roles, limits);
+        checkConnectionBudget(where, layout, groups, limits);
         const rotate = args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials;
         if (rotate && groups.length > 1) {
             // Every connection config logs in as the same Vault admin: rotating through one would lock out the others.
@@ -147,6 +158,9 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                             username: args.adminUsername,
                             ...(rotate ? rotatedPassword(args.adminPassword, passwordVersion) : { password: pulumi.secret(args.adminPassword) }),
                             maxOpenConnections,
+                            // Idle pools shrink to one connection, and every connection is renewed now and then.
+                            maxIdleConnections: Math.min(DEFAULTS.maxIdleConnections, maxOpenConnections),
+                            maxConnectionLifetime: DEFAULTS.maxConnectionLifetimeSeconds,
                             usernameTemplate: usernameTemplate(),
                             // Vault hashes the password itself: no plaintext password in CREATE ROLE or server logs.
                             passwordAuthentication: "scram-sha-256",

@@ -8,7 +8,7 @@ import { PostgresAccessModel } from "./access-model";
 import { AppAccess, appPolicyName } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
 import { CertificateAuthority } from "./certificates";
-import { connectionGroups } from "./connection-layout";
+import { checkConnectionBudget, connectionGroups } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { postgresSide, vaultSide } from "./stack-servers";
@@ -22,7 +22,7 @@ import {
     AppSpec, checkBoolean, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
     checkUnsealShares, checkVaultMode, checkVaultStorage, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
-    ExistingPostgres, ExistingVault, Flavor, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
+    ExistingPostgres, ExistingVault, Flavor, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
@@ -76,9 +76,11 @@ export interface VaultPostgresArgs {
     mountPath?: string;
     /** Path of the AppRole auth method; default "approle". */
     approlePath?: string;
-    /** Connections Vault keeps open to PostgreSQL, per connection config; default 4. */
+    /** Connections Vault may open to PostgreSQL, per connection config; default 2. */
     maxOpenConnections?: number;
-    /** Connection configs: "single", "per-role" or "per-access"; default "per-role" (see DatabaseSecretsEngineArgs). */
+    /** The most connections Vault may hold for the stack, all connection configs together; default 20. */
+    connectionBudget?: number;
+    /** Connection configs: "bounded", "single", "per-role" or "per-access"; default "bounded" (see DatabaseSecretsEngineArgs). */
     connections?: ConnectionLayout;
     /** Rotate the Vault admin's password once the connection is written, so only Vault knows it; default false. */
     rotateRootCredentials?: boolean;
@@ -158,9 +160,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const approlePath = checkMountPath(where, "approlePath", args.approlePath ?? DEFAULTS.approlePath);
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, MAX_OPEN_CONNECTIONS_LIMIT);
         const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
+        const limits = { maxOpenConnections, connectionBudget: checkPositiveInteger(where, "connectionBudget", args.connectionBudget ?? DEFAULTS.connectionBudget, MAX_CONNECTION_BUDGET) };
         const roles = resolveRoles(where, args.roles);
         const staticRoles = resolveStaticRoles(where, args.staticRoles);
         const apps = resolveApps(where, args.apps, roles, staticRoles);
+        // The engine's layout, checked against the budget here too: before anything is registered.
+        checkConnectionBudget(where, connections, connectionGroups(connections, [...roles, ...staticRoles], limits), limits);
 
         // Which Vault files name PostgreSQL's CA and client certificate: checked before anything is registered.
         const vaultSideTls = vaultSideTlsFiles(where, {
@@ -228,6 +233,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 adminPassword: this.accessModel.vaultAdminPassword,
                 allowedRoles: [...roles.map((role) => role.name), ...staticRoles.map((role) => role.name)],
                 maxOpenConnections,
+                connectionBudget: limits.connectionBudget,
                 connections,
                 // Static roles are laid out like dynamic ones: with "per-role" each gets a connection of its own.
                 accessLevels: Object.fromEntries([...roles, ...staticRoles].map((role) => [role.name, role.access])),
@@ -315,7 +321,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         // Plain names: the connections are named after the database (DatabaseSecretsEngine's default) and the layout.
         this.deployerPolicy = deployerPolicy({
             mountPath,
-            connectionNames: connectionGroups(connections, roles).map((group) => `${database}${group.suffix}`),
+            connectionNames: connectionGroups(connections, [...roles, ...staticRoles], limits).map((group) => `${database}${group.suffix}`),
             rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
             roleNames: roles.map((role) => role.name),
             approlePath,

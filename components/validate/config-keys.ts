@@ -214,14 +214,20 @@ export const CONFIG_KEYS = {
     maxOpenConnections: {
         type: "integer",
         default: DEFAULTS.maxOpenConnections,
-        description: "Connections Vault keeps open to PostgreSQL, per connection config",
-        docs: { type: "integer", default: "`4`", meaning: "connections Vault may keep open to PostgreSQL, per connection config" },
+        description: "Connections Vault may open to PostgreSQL, per connection config",
+        docs: { type: "integer", default: "`2`", meaning: "connections Vault may open to PostgreSQL, per connection config" },
+    },
+    connectionBudget: {
+        type: "integer",
+        default: DEFAULTS.connectionBudget,
+        description: "The most PostgreSQL connections Vault may hold for the stack, all connection configs together; a layout whose worst case exceeds it is refused",
+        docs: { type: "integer", default: "`20`", meaning: "the most connections Vault may hold for the stack (every connection config's pool full); a layout whose worst case exceeds it is refused at preview ([Connection budget](docs/performance.md#connection-budget))" },
     },
     connections: {
         type: "string",
         default: "",
-        description: "\"single\", \"per-role\" or \"per-access\": how roles are spread over connection configs (one lock each); \"\" = per-role, or single with rotateRootCredentials",
-        docs: { type: "`single` \\| `per-role` \\| `per-access`", default: "`\"\"`: `per-role`, or `single` with `rotateRootCredentials`", meaning: "connection configs: one for all roles, one per role (`<database>-<role>`), or one per access level (`<database>-<access>`); see [Performance](#performance). Rotation needs `single`: every connection config logs in as the one Vault admin" },
+        description: "\"bounded\", \"single\", \"per-role\" or \"per-access\": how roles are spread over connection configs (one lock each); \"\" = bounded, or single with rotateRootCredentials",
+        docs: { type: "`bounded` \\| `single` \\| `per-role` \\| `per-access`", default: "`\"\"`: `bounded`, or `single` with `rotateRootCredentials`", meaning: "connection configs: one per role while that fits `connectionBudget`, else pooled (`<database>-pool-<n>`); one for all roles; one per role (`<database>-<role>`); or one per access level (`<database>-<access>`); see [Performance](#performance). Rotation needs `single`: every connection config logs in as the one Vault admin" },
     },
     roles: {
         type: "list",

@@ -7,11 +7,12 @@ export type Flavor = "vault" | "openbao";
 export const FLAVORS: readonly Flavor[] = ["vault", "openbao"];
 
 /**
- * How roles are spread over connection configs: one for all, one per role, or one per access level. The PostgreSQL
- * plugin serializes creation, renewal and revocation per connection config, so each connection is one lock.
+ * How roles are spread over connection configs: one per role while that fits the connection budget and pooled
+ * beyond it ("bounded"), one for all, one per role, or one per access level. The PostgreSQL plugin serializes
+ * creation, renewal and revocation per connection config, so each connection config is one lock.
  */
-export type ConnectionLayout = "single" | "per-role" | "per-access";
-export const CONNECTION_LAYOUTS: readonly ConnectionLayout[] = ["single", "per-role", "per-access"];
+export type ConnectionLayout = "bounded" | "single" | "per-role" | "per-access";
+export const CONNECTION_LAYOUTS: readonly ConnectionLayout[] = ["bounded", "single", "per-role", "per-access"];
 
 export const DEFAULTS = {
     flavor: "vault" as Flavor,
@@ -29,10 +30,22 @@ export const DEFAULTS = {
     mountPath: "database",
     approlePath: "approle",
     vaultAdminUsername: "vault_admin",
-    /** Vault's own default; the provider's default of 2 throttles concurrent issuance. */
-    maxOpenConnections: 4,
-    /** Chosen by `npm run bench` (docs/performance.md): one lock per role issues in parallel across roles. */
-    connections: "per-role" as ConnectionLayout,
+    /**
+     * Per connection config. The plugin's mutex lets one operation at a time use a config's pool (docs/performance.md:
+     * one connection throughout the concurrent runs), so 2 leaves room for a reconnect and doubles the configs a
+     * budget holds.
+     */
+    maxOpenConnections: 2,
+    /**
+     * The most PostgreSQL connections Vault may hold for the stack: a fifth of a default `max_connections` (100),
+     * 10 connection configs (locks) at 2 connections each (docs/performance.md, "Connection budget").
+     */
+    connectionBudget: 20,
+    /** Idle connections each config keeps, and how long any connection lives (s): idle pools shrink to one. */
+    maxIdleConnections: 1,
+    maxConnectionLifetimeSeconds: 300,
+    /** One lock per role while the budget allows it, pooled beyond (docs/performance.md). */
+    connections: "bounded" as ConnectionLayout,
     appTokenTtlSeconds: 3600,
     /** 0: the secret id never expires. An app logs in again every tokenMaxTtl with the secret id it started with,
      *  so a secret id that expires while the app runs locks it out; re-issue one per deploy instead. */
@@ -73,7 +86,8 @@ export const MAX_GROUP_PREFIX_LENGTH = POSTGRES_MAX_IDENTIFIER_LENGTH - "_readwr
 export const MAX_VAULT_ROLE_NAME_LENGTH = 64;
 /** Longest connection config name (`<database>` plus a role or access suffix). */
 export const MAX_CONNECTION_NAME_LENGTH = 128;
-/** Most connections one connection config may keep open. */
+/** Most connections one connection config may keep open, and the largest budget (PostgreSQL's own cap on max_connections). */
 export const MAX_OPEN_CONNECTIONS_LIMIT = 1000;
+export const MAX_CONNECTION_BUDGET = 262143;
 /** Vault refuses shorter static role rotation periods (terraform-provider-vault validates the same bound). */
 export const MIN_STATIC_ROTATION_SECONDS = 5;

@@ -42,6 +42,7 @@ export interface StackSettings {
     mountPath?: string;
     approlePath?: string;
     maxOpenConnections?: number;
+    connectionBudget?: number;
     connections?: ConnectionLayout;
     roles: DatabaseRoleSpec[];
     apps: AppSpec[];
@@ -118,6 +119,7 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
         maxOpenConnections: int("maxOpenConnections"),
+        connectionBudget: int("connectionBudget"),
         // Left unset when absent, like the other optional keys: the composite applies the default.
         connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
         // Parsed once: the specs as resolved here, TTLs in seconds and defaults applied (the composite's own check of

@@ -429,7 +429,7 @@ function connectionBody(inputs: Inputs, ctx: ProviderContext, previous?: Inputs)
     const postgresql = inputs.postgresql as Inputs;
     const unknown = Object.keys(postgresql).filter(
         (key) =>
-            !["connectionUrl", "username", "password", "passwordWo", "passwordWoVersion", "maxOpenConnections", "usernameTemplate", "passwordAuthentication", "tlsCa", "tlsCertificate", "privateKey"].includes(key) &&
+            !["connectionUrl", "username", "password", "passwordWo", "passwordWoVersion", "maxOpenConnections", "maxIdleConnections", "maxConnectionLifetime", "usernameTemplate", "passwordAuthentication", "tlsCa", "tlsCertificate", "privateKey"].includes(key) &&
             postgresql[key] !== undefined,
     );
     if (unknown.length > 0) throw new Error(`applier does not know input(s) ${unknown.join(", ")} of ${TYPES.connection}.postgresql; extend the mapping`);
@@ -441,6 +441,8 @@ function connectionBody(inputs: Inputs, ctx: ProviderContext, previous?: Inputs)
         username: postgresql.username,
         ...(sendsPassword(postgresql, previous?.postgresql as Inputs | undefined) ? { password: postgresql.password ?? postgresql.passwordWo } : {}),
         max_open_connections: postgresql.maxOpenConnections,
+        max_idle_connections: postgresql.maxIdleConnections,
+        max_connection_lifetime: postgresql.maxConnectionLifetime,
         username_template: postgresql.usernameTemplate,
         password_authentication: postgresql.passwordAuthentication,
         // setPostgresDatabaseConnectionData sends these to a server it reads as Vault 1.18 or later.

@@ -324,6 +324,9 @@ describe("components", () => {
                     username: "vault_admin",
                     password: "mock-password-shop-access-vault-admin-password",
                     maxOpenConnections: 8,
+                    // Idle pools shrink to one connection; connections are renewed every 5 minutes.
+                    maxIdleConnections: 1,
+                    maxConnectionLifetime: 300,
                     usernameTemplate: "v-{{.RoleName}}-{{random 12}}-{{unix_time}}",
                     passwordAuthentication: "scram-sha-256",
                 },

@@ -34,7 +34,8 @@ describe("config keys, declared once", () => {
             database: "app",
             mountPath: "database",
             approlePath: "approle",
-            maxOpenConnections: 4,
+            maxOpenConnections: 2,
+            connectionBudget: 20,
             connections: "",
         });
     });

@@ -96,7 +96,7 @@ describe("connection layouts", () => {
 
         it("rejects an unknown layout, and per-access without every role's access level", () => {
             expect(() => new c.DatabaseSecretsEngine("bad", { ...engineArgs, connections: "per-app" as never })).toThrow(
-                'DatabaseSecretsEngine bad: connections = "per-app": unknown connection layout; expected one of single, per-role, per-access',
+                'DatabaseSecretsEngine bad: connections = "per-app": unknown connection layout; expected one of bounded, single, per-role, per-access',
             );
             expect(() => new c.DatabaseSecretsEngine("bad", { ...engineArgs, accessLevels: { reader: "readonly" }, connections: "per-access" })).toThrow(
                 'DatabaseSecretsEngine bad: accessLevels.reporter = undefined: connections = "per-access" needs the access level of every allowed role',
@@ -136,7 +136,7 @@ describe("connection layouts", () => {
 
         it("rejects an unknown layout with the key and the value", () => {
             expect(() => c.readStackConfig({ ...base, connections: "many" })).toThrow(
-                'stack config (vault-pg): connections = "many": unknown connection layout; expected one of single, per-role, per-access',
+                'stack config (vault-pg): connections = "many": unknown connection layout; expected one of bounded, single, per-role, per-access',
             );
         });
     });
@@ -146,7 +146,7 @@ describe("the connection layout with root rotation", () => {
     it("is single when the stack rotates and no layout is given, and a split layout is refused", async () => {
         const { checkConnectionLayout, readStackConfig } = await import("../../components/validate");
         expect(checkConnectionLayout("w", undefined, true)).toBe("single");
-        expect(checkConnectionLayout("w", undefined, false)).toBe("per-role");
+        expect(checkConnectionLayout("w", undefined, false)).toBe("bounded");
         const roles = JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d" }]);
         expect(readStackConfig({ roles, connections: "" }).connections).toBeUndefined();
         const { installMocks } = await import("../helpers/pulumi-mocks");

@@ -284,6 +284,7 @@ describe("readStackConfig", () => {
             mountPath: "database",
             approlePath: undefined,
             maxOpenConnections: undefined,
+            connectionBudget: undefined,
             connections: undefined,
             // Resolved once: TTLs in seconds; an app's token max TTL defaults to its roles' longest max TTL, its
             // secret id never expires (0).
@@ -334,6 +335,7 @@ describe("readStackConfig", () => {
             mountPath: "team/db",
             approlePath: "apps",
             maxOpenConnections: 8,
+            connectionBudget: undefined,
             connections: "per-access",
             roles: [{ name: "reader", access: "readonly", defaultTtl: 3600, maxTtl: 86400 }],
             apps: [{ name: "web", roles: ["reader"], tokenTtl: 3600, tokenMaxTtl: 86400, secretIdTtl: 0 }],
@@ -343,7 +345,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connections, roles, apps, staticRoles`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connectionBudget, connections, roles, apps, staticRoles`,
         );
     });
 

@@ -126,7 +126,10 @@ describe("Vault components on their own", () => {
                     connectionUrl: "postgresql://{{username}}:{{password}}@pg.internal:5432/orders?sslmode=disable",
                     username: "vault_admin",
                     password: "admin-pw",
-                    maxOpenConnections: 4,
+                    // Two per config (the plugin's lock uses one at a time), one kept idle, each renewed after 5 min.
+                    maxOpenConnections: 2,
+                    maxIdleConnections: 1,
+                    maxConnectionLifetime: 300,
                     usernameTemplate: "v-{{.RoleName}}-{{random 12}}-{{unix_time}}",
                     passwordAuthentication: "scram-sha-256",
                 },
