@@ -287,9 +287,10 @@ export interface ServerTls {
 
 /**
  * `tls`: `ssl = on` with the given certificate, and a pg_hba.conf with `hostssl` lines only, as the stack's container
- * has (components/container-tls.ts): a TCP connection without TLS is refused.
+ * has (components/container-tls.ts): a TCP connection without TLS is refused. `maxConnections`: the server's
+ * `max_connections` (default 300; a default PostgreSQL has 100).
  */
-export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<PostgresServer> {
+export async function startPostgres(options: { tls?: ServerTls; maxConnections?: number } = {}): Promise<PostgresServer> {
     const lookup = findPostgres();
     if ("missing" in lookup) throw new Error(`not found: ${lookup.missing}`);
     const { binDir } = lookup.found;
@@ -417,7 +418,7 @@ export async function startPostgres(options: { tls?: ServerTls } = {}): Promise<
             listen_addresses: "'127.0.0.1'",
             port: String(port),
             unix_socket_directories: `'${baseDir}'`,
-            max_connections: "300",
+            max_connections: String(options.maxConnections ?? 300),
             fsync: "off",
             synchronous_commit: "off",
             full_page_writes: "off",
