@@ -53,6 +53,8 @@ const outputs = {
     ...(stack.postgres && { postgresSuperuserPassword: stack.postgres.superuserPassword }),
     vaultAdminPassword: stack.accessModel.vaultAdminPassword,
     database: stack.accessModel.database,
+    /** Role or static role → the database it serves (the stack may have several: config `databases`). */
+    roleDatabases: stack.roleDatabases,
     mountPath: stack.mountPath,
     credsPaths: stack.credsPaths,
     groupRoles: stack.groupRoles,

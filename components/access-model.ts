@@ -67,6 +67,11 @@ export interface PostgresAccessModelArgs {
     vaultAdminUsername?: string;
     /** TLS of the Pulumi process's connection: sslmode and CA; default sslmode "disable". */
     tls?: PostgresClientTls;
+    /**
+     * Another access model's provider and admin check, for a further database on the same server: one provider (one
+     * plugin process and its connection pools) for every database of a stack, and one check.
+     */
+    shareProviderOf?: PostgresAccessModel;
 }
 
 /**
@@ -103,13 +108,15 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
         this.schema = schema;
         this.groupRoles = groupRoleNames(prefix);
 
-        this.provider = postgresAdminProvider(name, { ...args, tls }, this);
+        this.provider = args.shareProviderOf?.provider ?? postgresAdminProvider(name, { ...args, tls }, this);
         // A missing privilege stops the program here, before any Postgres resource exists.
-        this.adminCheck = new PostgresAdminCheck(
-            `${name}-admin-check`,
-            { host: args.host, port: args.port, username: args.superuser, password: args.superuserPassword, database: databaseName, ...tls },
-            { parent: this },
-        );
+        this.adminCheck =
+            args.shareProviderOf?.adminCheck ??
+            new PostgresAdminCheck(
+                `${name}-admin-check`,
+                { host: args.host, port: args.port, username: args.superuser, password: args.superuserPassword, database: databaseName, ...tls },
+                { parent: this },
+            );
         const childOpts = { parent: this, provider: this.provider };
         const checkedOpts = { ...childOpts, dependsOn: [this.adminCheck] };
 

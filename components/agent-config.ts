@@ -180,7 +180,9 @@ export interface AgentStackOutputs {
     vaultAddress: string;
     /** `host:port` */
     postgresAddress: string;
+    /** The first database; `roleDatabases` names each role's where the stack has several. */
     database: string;
+    roleDatabases?: Record<string, string>;
     credsPaths: Record<string, string>;
     apps: Record<string, { loginPath: string }>;
     /** The CAs each server's certificate verifies against (PEM), where the stack knows them, and the sslmode. */
@@ -226,7 +228,7 @@ export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, ap
         postgres: {
             host: outputs.postgresAddress.slice(0, portSeparator),
             port: Number(outputs.postgresAddress.slice(portSeparator + 1)),
-            database: outputs.database,
+            database: outputs.roleDatabases?.[role] ?? outputs.database,
             ...(outputs.postgresSslMode ? { sslMode: outputs.postgresSslMode } : {}),
             ...(outputs.postgresCaCertificate ? { sslRootCertFile: `${dir}/${AGENT_FILES.postgresCa}` } : {}),
         },

@@ -77,3 +77,46 @@ export function checkConnectionBudget(where: string, layout: ConnectionLayout, g
             `${groups.length} connection configs × maxOpenConnections ${limits.maxOpenConnections} = ${worstCase} connections can exceed connectionBudget ${limits.connectionBudget}; use connections = "bounded" (the default), fewer roles per layout, or a larger connectionBudget`);
     }
 }
+
+/** One database's share of the budget, and the connection configs it gets. */
+export interface DatabaseConnections {
+    /** The part of `connectionBudget` this database's configs may hold (configs × maxOpenConnections). */
+    connectionBudget: number;
+    groups: ConnectionGroup[];
+}
+
+/**
+ * The connection configs of several databases on one budget (a connection config serves one database). "bounded":
+ * one per role everywhere while every role fits; otherwise each database gets one config, and the rest of what fits
+ * goes to the databases in proportion to their further roles. Other layouts are per database as they are, and the
+ * sum of their worst cases is checked. Throws one line when even one config per database does not fit.
+ */
+export function planConnections(
+    where: string,
+    layout: ConnectionLayout,
+    databases: readonly { name: string; roles: readonly { name: string; access: AccessLevel }[] }[],
+    limits: ConnectionLimits,
+): DatabaseConnections[] {
+    const fits = connectionConfigsInBudget(limits);
+    if (fits < databases.length) {
+        throw invalid(where, "connectionBudget", limits.connectionBudget,
+            `${databases.length} databases need at least one connection config each: ${databases.length} × maxOpenConnections ${limits.maxOpenConnections} = ${databases.length * limits.maxOpenConnections} connections; raise connectionBudget or lower maxOpenConnections`);
+    }
+    const roleCount = databases.reduce((sum, database) => sum + database.roles.length, 0);
+    let configs: number[];
+    if (layout !== "bounded" || roleCount <= fits) {
+        configs = databases.map((database) => connectionGroups(layout, database.roles).length);
+    } else {
+        const spare = fits - databases.length;
+        const further = databases.map((database) => Math.max(0, database.roles.length - 1));
+        const totalFurther = further.reduce((sum, count) => sum + count, 0);
+        configs = databases.map((database, index) => Math.min(database.roles.length, 1 + (totalFurther === 0 ? 0 : Math.floor((spare * further[index]) / totalFurther))));
+    }
+    const plan = databases.map((database, index) => {
+        const connectionBudget = Math.max(1, configs[index]) * limits.maxOpenConnections;
+        return { connectionBudget, groups: connectionGroups(layout, database.roles, { ...limits, connectionBudget }) };
+    });
+    const all = plan.flatMap((database) => database.groups);
+    checkConnectionBudget(where, layout, all, limits);
+    return plan;
+}

@@ -26,8 +26,14 @@ import {
 } from "./validate";
 
 export interface DatabaseSecretsEngineArgs {
-    /** Path of the database secrets engine; default "database". */
+    /** Path of the database secrets engine; default "database". Ignored with `mount`. */
     mountPath?: string;
+    /**
+     * Another engine's mount to add this database's connection configs to (several databases on one mount); default:
+     * a new mount at `mountPath`. Its `dependsOn` must name this database's Postgres side too: unmounting revokes the
+     * leases of every database on it.
+     */
+    mount?: vault.Mount;
     /** Name of the connection under `<mount>/config/`, or the prefix of each one's name; default: the database name. */
     connectionName?: string;
     /** Database Vault connects to (revocation reassigns objects in this database). */
@@ -131,11 +137,13 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
 
-        const mount = new vault.Mount(
-            `${name}-mount`,
-            { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
-            { parent: this, dependsOn, ...childLifecycle(opts) },
-        );
+        const mount =
+            args.mount ??
+            new vault.Mount(
+                `${name}-mount`,
+                { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
+                { parent: this, dependsOn, ...childLifecycle(opts) },
+            );
         const baseName = pulumi.output(args.connectionName ?? args.database);
         // Retained on delete: a connection leaves Vault only with its mount. Revoking a lease looks up its role's
         // connection, or, once the role is gone, the connection named in the lease (builtin/logical/database/

@@ -8,21 +8,21 @@ import { PostgresAccessModel } from "./access-model";
 import { AppAccess, appPolicyName } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
 import { CertificateAuthority } from "./certificates";
-import { checkConnectionBudget, connectionGroups } from "./connection-layout";
+import { planConnections } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
+import { declareAccessModel, declareDatabase, SharedDatabaseSettings, StackDatabase } from "./stack-databases";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { postgresSide, vaultSide } from "./stack-servers";
 import { deployerPolicy } from "./deployer-policy";
 import { agentConfigForApp, defaultAgentDir } from "./agent-config";
 import { PostgresClientTls, vaultSideTlsFiles } from "./postgres-tls";
 import { DatabaseSecretsEngine } from "./secrets-engine";
-import { StaticRole } from "./static-role";
 import { GroupRoleNames } from "./sql";
 import {
     AppSpec, checkBoolean, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
     checkUnsealShares, checkVaultMode, checkVaultStorage, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
-    ExistingPostgres, ExistingVault, Flavor, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
+    DatabaseSpec, ExistingPostgres, ExistingVault, Flavor, resolveDatabases, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
@@ -90,6 +90,12 @@ export interface VaultPostgresArgs {
     apps?: AppSpec[];
     /** Login users with fixed names whose passwords Vault rotates (see StaticRole). */
     staticRoles?: StaticRoleSpec[];
+    /**
+     * Further databases on the same PostgreSQL, each with its own group roles, Vault admin (`<database>_vault`),
+     * connection configs and roles, on the same mount and AppRole auth method; role names are unique across them
+     * all, and an app may use roles of several.
+     */
+    databases?: DatabaseSpec[];
 }
 
 /** What one application needs to log in. */
@@ -117,8 +123,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly accessModel: PostgresAccessModel;
     public readonly engine: DatabaseSecretsEngine;
     public readonly approle: AppRoleAuth;
-    /** Role name → its DatabaseRole. */
+    /** Role name → its DatabaseRole (every database's). */
     public readonly roles: Record<string, DatabaseRole>;
+    /** Database name → its access model, engine (connection configs) and roles; the first is `database`. */
+    public readonly databases: Record<string, StackDatabase>;
+    /** Role or static role name → the database it serves. */
+    public readonly roleDatabases: Record<string, string>;
     /** App name → its AppAccess. */
     public readonly appAccess: Record<string, AppAccess>;
     public readonly groupRoles: GroupRoleNames;
@@ -161,11 +171,11 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, MAX_OPEN_CONNECTIONS_LIMIT);
         const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const limits = { maxOpenConnections, connectionBudget: checkPositiveInteger(where, "connectionBudget", args.connectionBudget ?? DEFAULTS.connectionBudget, MAX_CONNECTION_BUDGET) };
-        const roles = resolveRoles(where, args.roles);
-        const staticRoles = resolveStaticRoles(where, args.staticRoles);
-        const apps = resolveApps(where, args.apps, roles, staticRoles);
-        // The engine's layout, checked against the budget here too: before anything is registered.
-        checkConnectionBudget(where, connections, connectionGroups(connections, [...roles, ...staticRoles], limits), limits);
+        const databases = resolveDatabases(where, args.databases, { name: database, roles: resolveRoles(where, args.roles), staticRoles: resolveStaticRoles(where, args.staticRoles) });
+        const roles = databases.flatMap((spec) => spec.roles);
+        const apps = resolveApps(where, args.apps, roles, databases.flatMap((spec) => spec.staticRoles));
+        // Every database's connection configs on the one budget: refused here, before anything is registered.
+        const plan = planConnections(where, connections, databases.map((spec) => ({ name: spec.name, roles: [...spec.roles, ...spec.staticRoles] })), limits);
 
         // Which Vault files name PostgreSQL's CA and client certificate: checked before anything is registered.
         const vaultSideTls = vaultSideTlsFiles(where, {
@@ -212,82 +222,36 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const vaultOpts = { parent: this, providers: [this.vaultProvider], replaceWith };
         const goesWithServer = { ...vaultOpts, deletedWith: this.vault?.dataHolder };
 
-        this.accessModel = new PostgresAccessModel(
-            `${name}-access`,
-            { host: pg.host, port: pg.port, superuser: pg.superuser, superuserPassword: pg.superuserPassword, tls: pg.tls, database },
-            { parent: this },
-        );
+        const shared: SharedDatabaseSettings = {
+            pg,
+            vaultSeesPostgres,
+            flavor,
+            vaultTlsFiles: vaultSideTls.files,
+            mountPath,
+            maxOpenConnections,
+            layout: connections,
+            rotateRootCredentials: args.rotateRootCredentials,
+            vaultOpts,
+            postgresServer: this.postgres,
+        };
+        // Every access model first: the mount, which the first database's engine holds, depends on all of them.
+        const accessModels: PostgresAccessModel[] = [];
+        for (const spec of databases) accessModels.push(declareAccessModel(this, name, spec, shared, accessModels[0]));
+        const declared: StackDatabase[] = [];
+        databases.forEach((spec, index) => {
+            declared.push(declareDatabase(name, spec, accessModels[index], plan[index], shared, { engine: declared[0]?.engine, accessModels }));
+        });
+        this.accessModel = declared[0].accessModel;
         this.groupRoles = this.accessModel.groupRoles;
-
-        this.engine = new DatabaseSecretsEngine(
-            `${name}-engine`,
-            {
-                mountPath,
-                database: this.accessModel.database,
-                host: vaultSeesPostgres.host,
-                port: vaultSeesPostgres.port,
-                tls: pg.tls,
-                flavor,
-                vaultTlsFiles: vaultSideTls.files,
-                adminUsername: this.accessModel.vaultAdminUsername,
-                adminPassword: this.accessModel.vaultAdminPassword,
-                allowedRoles: [...roles.map((role) => role.name), ...staticRoles.map((role) => role.name)],
-                maxOpenConnections,
-                connectionBudget: limits.connectionBudget,
-                connections,
-                // Static roles are laid out like dynamic ones: with "per-role" each gets a connection of its own.
-                accessLevels: Object.fromEntries([...roles, ...staticRoles].map((role) => [role.name, role.access])),
-                rotateRootCredentials: args.rotateRootCredentials,
-            },
-            { ...vaultOpts, dependsOn: this.postgres ? [this.accessModel, this.postgres] : [this.accessModel] },
-        );
+        this.engine = declared[0].engine;
         this.mountPath = this.engine.mountPath;
-
-        this.roles = {};
-        for (const role of roles) {
-            this.roles[role.name] = new DatabaseRole(
-                `${name}-role-${role.name}`,
-                {
-                    name: role.name,
-                    access: role.access,
-                    defaultTtl: role.defaultTtlSeconds,
-                    maxTtl: role.maxTtlSeconds,
-                    mountPath: this.engine.mountPath,
-                    connectionName: this.engine.connectionNames.apply((names) => names[role.name]),
-                    groupRoles: this.groupRoles,
-                },
-                // Deleting the mount deletes its roles; until then, revoking its leases needs them.
-                { ...vaultOpts, deletedWith: this.engine.mount },
-            );
-        }
+        this.databases = Object.fromEntries(declared.map((database) => [database.name, database]));
+        this.roles = Object.assign({}, ...declared.map((database) => database.roles));
         this.credsPaths = pulumi
             .all(Object.entries(this.roles).map(([roleName, role]) => pulumi.all([roleName, role.credsPath])))
             .apply((entries) => Object.fromEntries(entries));
-
-        const staticCredsPaths = staticRoles.map((role) => {
-            const staticRole = new StaticRole(
-                `${name}-static-${role.name}`,
-                {
-                    name: role.name,
-                    access: role.access,
-                    rotationPeriod: role.rotationPeriodSeconds,
-                    rotationSchedule: role.rotationSchedule,
-                    host: pg.host,
-                    port: pg.port,
-                    superuser: pg.superuser,
-                    superuserPassword: pg.superuserPassword,
-                    tls: pg.tls,
-                    groupRoles: this.groupRoles,
-                    vaultAdminUsername: this.accessModel.vaultAdminUsername,
-                    mountPath: this.engine.mountPath,
-                    connectionName: this.engine.connectionNames.apply((names) => names[role.name]),
-                },
-                // Like a dynamic role: its Vault side goes with the mount; its user stays a Postgres resource.
-                { ...vaultOpts, deletedWith: this.engine.mount, dependsOn: [this.accessModel] },
-            );
-            return pulumi.all([role.name, staticRole.credsPath]);
-        });
-        this.staticCredsPaths = pulumi.all(staticCredsPaths).apply((entries) => Object.fromEntries(entries));
+        this.staticCredsPaths = pulumi.all(declared.flatMap((database) => database.staticCredsPaths)).apply((entries) => Object.fromEntries(entries));
+        this.roleDatabases = Object.fromEntries(databases.flatMap((spec) => [...spec.roles, ...spec.staticRoles].map((role) => [role.name, spec.name])));
 
         this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, goesWithServer);
         this.appAccess = {};
@@ -321,7 +285,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         // Plain names: the connections are named after the database (DatabaseSecretsEngine's default) and the layout.
         this.deployerPolicy = deployerPolicy({
             mountPath,
-            connectionNames: connectionGroups(connections, [...roles, ...staticRoles], limits).map((group) => `${database}${group.suffix}`),
+            connectionNames: plan.flatMap((planned, index) => planned.groups.map((group) => `${databases[index].name}${group.suffix}`)),
             rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
             roleNames: roles.map((role) => role.name),
             approlePath,
@@ -333,7 +297,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         this.agents = pulumi
             .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps, this.vaultCaCertificate, this.postgresTls.caCertificate])
             .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName, vaultCaCertificate, postgresCaCertificate]) => {
-                const outputs = { vaultAddress, postgresAddress, database, credsPaths: credsPathsByRole, apps: appsByName, vaultCaCertificate, postgresCaCertificate, postgresSslMode: this.postgresTls.sslMode };
+                const outputs = { vaultAddress, postgresAddress, database, roleDatabases: this.roleDatabases, credsPaths: credsPathsByRole, apps: appsByName, vaultCaCertificate, postgresCaCertificate, postgresSslMode: this.postgresTls.sslMode };
                 const withDynamicRoles = apps.filter((app) => app.roles.length > 0);
                 return Object.fromEntries(
                     withDynamicRoles.map((app) => [
@@ -343,6 +307,6 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 );
             });
 
-        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, apps: this.apps });
+        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps });
     }
 }

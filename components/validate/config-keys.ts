@@ -237,6 +237,10 @@ export const CONFIG_KEYS = {
         type: "list",
         docs: { type: "list", default: "`[]`", meaning: "`{ name, roles: [role names], tokenTtl?, tokenMaxTtl?, secretIdTtl?, staticRoles?: [names] }`; `secretIdTtl` defaults to `0` (no expiry), else must exceed `tokenMaxTtl`" },
     },
+    databases: {
+        type: "list",
+        docs: { type: "list", default: "`[]`", meaning: "further databases on the same PostgreSQL: `{ name, roles: [...], staticRoles?: [...] }`, each with its own groups and Vault admin (`<name>_vault`), on the same mount and AppRole; role names unique across all ([Many databases](docs/databases.md))" },
+    },
     staticRoles: {
         type: "list",
         docs: { type: "list", default: "`[]`", meaning: "`{ name, access, rotationPeriod }` or `{ name, access, rotationSchedule }`; period at least 5 s" },

@@ -12,3 +12,4 @@ export * from "./settings";
 export * from "./specs";
 export * from "./stack-config";
 export * from "./tls";
+export * from "./databases";

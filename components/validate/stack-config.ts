@@ -8,7 +8,9 @@ import { checkExistingPostgres, checkExistingVault, ExistingPostgres, ExistingVa
 import { invalid } from "./errors";
 import { checkConnectionLayout, checkContainerPath, checkFlavor, checkModeWithoutExistingVault, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, isPulumiValue } from "./scalars";
 import { ConnectionLayout, Flavor, SslMode, VaultMode, VaultStorage } from "./settings";
-import { AppSpec, DatabaseRoleSpec, resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec } from "./specs";
+import { DatabaseSpec, resolveDatabases } from "./databases";
+import { DEFAULTS } from "./settings";
+import { AppSpec, DatabaseRoleSpec, resolveApps, ResolvedRoleSpec, ResolvedStaticRoleSpec, resolveRoles, resolveStaticRoles, StaticRoleSpec } from "./specs";
 
 /** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
 const EMPTY_MEANS_UNSET: readonly StackConfigKey[] = [
@@ -47,6 +49,7 @@ export interface StackSettings {
     roles: DatabaseRoleSpec[];
     apps: AppSpec[];
     staticRoles?: StaticRoleSpec[];
+    databases?: DatabaseSpec[];
 }
 
 /**
@@ -91,7 +94,8 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     const hostAddress = str("hostAddress");
     const roles = resolveRoles(where, value("roles"));
     const staticRoles = resolveStaticRoles(where, value("staticRoles"));
-    const apps = resolveApps(where, value("apps"), roles, staticRoles);
+    const databases = resolveDatabases(where, value("databases"), { name: str("database") ?? DEFAULTS.database, roles, staticRoles });
+    const apps = resolveApps(where, value("apps"), databases.flatMap((spec) => spec.roles), databases.flatMap((spec) => spec.staticRoles));
     const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
     const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
     const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
@@ -124,7 +128,14 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         connections: str("connections") === undefined ? undefined : checkConnectionLayout(where, str("connections")),
         // Parsed once: the specs as resolved here, TTLs in seconds and defaults applied (the composite's own check of
         // them finds nothing more to change).
-        roles: roles.map((role): DatabaseRoleSpec => ({ name: role.name, access: role.access, defaultTtl: role.defaultTtlSeconds, maxTtl: role.maxTtlSeconds })),
+        roles: roles.map(roleSpec),
+        ...(databases.length > 1
+            ? {
+                  databases: databases.slice(1).map(
+                      (spec): DatabaseSpec => ({ name: spec.name, roles: spec.roles.map(roleSpec), ...(spec.staticRoles.length > 0 ? { staticRoles: spec.staticRoles.map(staticRoleSpec) } : {}) }),
+                  ),
+              }
+            : {}),
         apps: apps.map(
             (app): AppSpec => ({
                 name: app.name,
@@ -137,17 +148,19 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         ),
         ...(staticRoles.length > 0
             ? {
-                  staticRoles: staticRoles.map(
-                      (role): StaticRoleSpec => ({
-                          name: role.name,
-                          access: role.access,
-                          ...(role.rotationSchedule !== undefined ? { rotationSchedule: role.rotationSchedule } : { rotationPeriod: role.rotationPeriodSeconds }),
-                      }),
-                  ),
+                  staticRoles: staticRoles.map(staticRoleSpec),
               }
             : {}),
     };
 }
+
+/** A resolved role as the composite takes it: TTLs in seconds. */
+const roleSpec = (role: ResolvedRoleSpec): DatabaseRoleSpec => ({ name: role.name, access: role.access, defaultTtl: role.defaultTtlSeconds, maxTtl: role.maxTtlSeconds });
+const staticRoleSpec = (role: ResolvedStaticRoleSpec): StaticRoleSpec => ({
+    name: role.name,
+    access: role.access,
+    ...(role.rotationSchedule !== undefined ? { rotationSchedule: role.rotationSchedule } : { rotationPeriod: role.rotationPeriodSeconds }),
+});
 
 type Read = (key: StackConfigKey) => unknown;
 

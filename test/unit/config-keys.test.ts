@@ -42,7 +42,7 @@ describe("config keys, declared once", () => {
 
     it("keeps secrets and lists out of Pulumi.yaml: a typed key without a default is required by the CLI", () => {
         const kept = Object.entries(CONFIG_KEYS).filter(([, spec]) => spec.type === "secret" || spec.type === "list").map(([key]) => key);
-        expect(kept.sort()).toEqual(["apps", "postgresClientKey", "postgresSuperuserPassword", "roles", "staticRoles", "vaultToken"]);
+        expect(kept.sort()).toEqual(["apps", "databases", "postgresClientKey", "postgresSuperuserPassword", "roles", "staticRoles", "vaultToken"]);
         for (const key of kept) expect(project.config[key]).toBeUndefined();
     });
 

@@ -21,7 +21,7 @@ describe("the dev stack program", () => {
         expect(names.filter((name) => (program as Record<string, unknown>)[name] === undefined)).toEqual([]);
         expect(names.sort()).toEqual(
             ["agents", "apps", "caCertificate", "credsPaths", "database", "deployerPolicy", "groupRoles", "mountPath", "postgresAddress", "postgresCaCertificate",
-                "postgresSslMode", "postgresSuperuserPassword", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
+                "postgresSslMode", "postgresSuperuserPassword", "roleDatabases", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
                 "vaultRootToken"].sort(),
         );
     });
