@@ -14,6 +14,8 @@ export interface DeployerScope {
     rotateRoot?: boolean;
     /** Vault role names under `<mount>/roles/`. */
     roleNames: readonly string[];
+    /** Static role names under `<mount>/static-roles/`. */
+    staticRoleNames?: readonly string[];
     /** Path of the AppRole auth method, e.g. "approle". */
     approlePath: string;
     /** AppRole role names (one per app). */
@@ -47,6 +49,10 @@ export function deployerPolicyRules(scope: DeployerScope): PolicyRule[] {
     }
     for (const role of scope.roleNames) {
         rules.push({ path: `${mountPath}/roles/${role}`, capabilities: CRUD, comment: `Database role "${role}".` });
+    }
+    for (const role of scope.staticRoleNames ?? []) {
+        // vault.database.SecretBackendStaticRole: POST/GET/DELETE <mount>/static-roles/<name>.
+        rules.push({ path: `${mountPath}/static-roles/${role}`, capabilities: CRUD, comment: `Static role "${role}".` });
     }
     for (const policy of scope.policyNames) {
         rules.push({ path: `sys/policies/acl/${policy}`, capabilities: CRUD, comment: `The policy "${policy}".` });

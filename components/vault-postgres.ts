@@ -288,6 +288,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
             connectionNames: plan.flatMap((planned, index) => planned.groups.map((group) => `${databases[index].name}${group.suffix}`)),
             rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
             roleNames: roles.map((role) => role.name),
+            staticRoleNames: databases.flatMap((spec) => spec.staticRoles.map((role) => role.name)),
             approlePath,
             appRoleNames: apps.map((app) => app.name),
             policyNames: apps.map((app) => appPolicyName(app.name)),

@@ -17,6 +17,11 @@ describe("the dev stack program with a static role", () => {
         await recorder.settle();
     });
 
+    it("lets a deployer-only token apply it: the deployer policy covers the static role and its connection", () => {
+        expect(program.deployerPolicy).toContain('path "database/static-roles/pgbouncer"');
+        expect(program.deployerPolicy).toContain('path "database/config/app-pgbouncer"');
+    });
+
     it("gives the static role a connection of its own, like each dynamic role, and declares it once", () => {
         const allowed = byType(recorder.resources, TYPES.connection).map((resource) => plain<{ name: string; allowedRoles: string[] }>(resource.inputs));
         expect(allowed.map((connection) => [connection.name, connection.allowedRoles])).toEqual([
