@@ -7,11 +7,11 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "crypto";
 import * as http from "http";
 import { Client } from "pg";
-import { ACCESS_LEVELS, AccessLevel, DEFAULTS, roleStatements } from "../components";
+import { ACCESS_LEVELS, AccessLevel, roleStatements } from "../components";
 import { vaultRequest } from "../components/vault-api";
 import { LiveStack, startLiveStack } from "../test/live/live-stack";
 import { ResourceUse, sampleResources } from "./resources";
-import { adminClients, BenchTarget, LAYOUTS, poolLabel, prepareTargets, stackAdmin } from "./setup";
+import { adminClients, BenchTarget, LAYOUTS, poolLabel, prepareTargets, STACK_LAYOUT, stackAdmin } from "./setup";
 import { Measured, ratioSpecs, report, Round } from "./report";
 import { load, round, summarize, timed } from "./stats";
 
@@ -134,7 +134,7 @@ function scenarios(stack: LiveStack, targets: BenchTarget[], floorClients: Map<s
         const t = `t${target.tables}`;
         const clients = floorClients.get(target.database)!;
         for (const access of ACCESS_LEVELS) {
-            sequential.push({ key: `ours ${t} ${access}`, every: 1, issue: () => issueVault(target.credsPaths[DEFAULTS.connections][access]), revoke: revokeVault });
+            sequential.push({ key: `ours ${t} ${access}`, every: 1, issue: () => issueVault(target.credsPaths[STACK_LAYOUT][access]), revoke: revokeVault });
             sequential.push({
                 key: `floor ${t} ${access}`,
                 every: 1,

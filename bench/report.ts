@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ACCESS_LEVELS, DEFAULTS } from "../components";
+import { ACCESS_LEVELS } from "../components";
 import { ResourceUse } from "./resources";
-import { LAYOUTS } from "./setup";
+import { LAYOUTS, STACK_LAYOUT } from "./setup";
 import { Latencies, OverRounds, overRounds } from "./stats";
 
 export interface Measured {
@@ -127,6 +127,6 @@ export function report(rounds: Round[], specs: RatioSpec[], keys: string[], opti
 
     const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
-    fs.writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), machine, options, defaultLayout: DEFAULTS.connections, rounds, summary }, null, 2) + "\n");
+    fs.writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), machine, options, defaultLayout: STACK_LAYOUT, rounds, summary }, null, 2) + "\n");
     console.log(`\nwritten to ${options.out}`);
 }

@@ -11,6 +11,7 @@ import {
     AccessLevel,
     connectionUrlTemplate,
     ConnectionLayout,
+    DEFAULTS,
     GroupRoleNames,
     quoteIdent,
     roleStatements,
@@ -20,6 +21,9 @@ import { plain, TYPES } from "../test/helpers/pulumi-mocks";
 import { LiveStack } from "../test/live/live-stack";
 
 export const LAYOUTS: readonly ConnectionLayout[] = ["single", "per-role", "per-access"];
+
+/** The layout the stack's default ("bounded") gives the benchmark's three roles, one per access level: per-role. */
+export const STACK_LAYOUT: ConnectionLayout = DEFAULTS.connections === "bounded" ? "per-role" : DEFAULTS.connections;
 
 /** The application_name of an engine's (or the floor's) connections: `<database>/<engine>`. */
 export function poolLabel(database: string, mountOrFloor: string): string {
