@@ -23,6 +23,8 @@ export interface SealedVaultServer {
     /** Where the audit device writes (the container's path, rewritten by localServerConfig and the applier). */
     auditLogPath: string;
     logFile: string;
+    /** The server process's pid while it runs (the benchmark reads its memory). */
+    pid(): number | undefined;
     /** SIGKILL, as a crash or a pulled plug would: no seal, no flush. */
     kill(): Promise<void>;
     /** Starts the process again on the same config and data: sealed. */
@@ -119,6 +121,7 @@ export async function startSealedVault(): Promise<SealedVaultServer> {
         configFile,
         auditLogPath,
         logFile,
+        pid: () => (server?.isRunning() ? server.child.pid : undefined),
         kill: killNow,
         async start() {
             if (server?.isRunning()) throw new Error(`${binary} on ${address} is already running`);
