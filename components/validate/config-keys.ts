@@ -98,8 +98,8 @@ export const CONFIG_KEYS = {
     postgresSslMode: {
         type: "string",
         default: "",
-        description: "libpq sslmode to the existing PostgreSQL (\"\" = require)",
-        docs: { type: "sslmode", default: "`\"\"` (= `require`)", meaning: "libpq `sslmode` for the Pulumi process and Vault" },
+        description: "libpq sslmode to the existing PostgreSQL (\"\" = verify-full with postgresCaCertificate, else require)",
+        docs: { type: "sslmode", default: "`\"\"` (= `verify-full` with a CA, else `require`)", meaning: "libpq `sslmode` for the Pulumi process and Vault; `disable`, `allow` and `prefer` are refused beyond this machine unless `postgresAllowPlaintext`" },
     },
     postgresCaCertificate: {
         type: "string",
