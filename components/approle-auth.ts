@@ -9,6 +9,8 @@ import { checkMountPath, DEFAULTS } from "./validate";
 export interface AppRoleAuthArgs {
     /** Path the AppRole auth method is enabled at; default "approle". */
     path?: string;
+    /** It is enabled already and shared with other stacks: read, never enabled or disabled here. Default false. */
+    existing?: boolean;
 }
 
 /**
@@ -24,11 +26,14 @@ export class AppRoleAuth extends pulumi.ComponentResource {
         const path = checkMountPath(`AppRoleAuth ${name}`, "path", args.path ?? DEFAULTS.approlePath);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:auth:AppRoleAuth", name, {}, opts);
-        this.backend = new vault.AuthBackend(
-            `${name}-backend`,
-            { type: "approle", path, description: "Applications reading database credentials" },
-            { parent: this, ...childLifecycle(opts) },
-        );
+        // terraform-provider-vault reads an auth method by its path (its id).
+        this.backend = args.existing
+            ? vault.AuthBackend.get(`${name}-backend`, path, undefined, { parent: this })
+            : new vault.AuthBackend(
+                  `${name}-backend`,
+                  { type: "approle", path, description: "Applications reading database credentials" },
+                  { parent: this, ...childLifecycle(opts) },
+              );
         this.path = this.backend.path;
         this.registerOutputs({ path: this.path });
     }

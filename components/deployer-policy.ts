@@ -24,6 +24,8 @@ export interface DeployerScope {
     policyNames: readonly string[];
     /** Path of the audit device the stack enables (server mode), if any. */
     auditPath?: string;
+    /** The mount is shared with other stacks: read only, and each role's leases revoked by prefix at removal. */
+    sharedMount?: boolean;
 }
 
 const CRUD = ["create", "read", "update", "delete"];
@@ -35,8 +37,12 @@ export function deployerPolicyRules(scope: DeployerScope): PolicyRule[] {
         { path: "auth/token/create", capabilities: ["update"], comment: "The provider's child token." },
         { path: "auth/token/lookup-self", capabilities: ["read"], comment: "The provider reads its token's policies and TTL." },
         // vault.Mount: POST/GET/DELETE sys/mounts/<path> (resource_mount.go, util/mountutil), tune on update.
-        { path: `sys/mounts/${mountPath}`, capabilities: CRUD, comment: `Mount, read and unmount the database engine at "${mountPath}".` },
-        { path: `sys/mounts/${mountPath}/tune`, capabilities: ["read", "update"], comment: "Tune its lease TTLs." },
+        ...(scope.sharedMount
+            ? [{ path: `sys/mounts/${mountPath}`, capabilities: ["read"], comment: `Read the shared database engine at "${mountPath}".` }]
+            : [
+                  { path: `sys/mounts/${mountPath}`, capabilities: CRUD, comment: `Mount, read and unmount the database engine at "${mountPath}".` },
+                  { path: `sys/mounts/${mountPath}/tune`, capabilities: ["read", "update"], comment: "Tune its lease TTLs." },
+              ]),
     ];
     for (const connection of scope.connectionNames) {
         // vault.database.SecretBackendConnection: POST/GET/DELETE <mount>/config/<name>.
@@ -49,6 +55,10 @@ export function deployerPolicyRules(scope: DeployerScope): PolicyRule[] {
     }
     for (const role of scope.roleNames) {
         rules.push({ path: `${mountPath}/roles/${role}`, capabilities: CRUD, comment: `Database role "${role}".` });
+        if (scope.sharedMount) {
+            // LeaseRevocation: PUT sys/leases/revoke-prefix/<prefix> needs sudo (Vault API docs, sys/leases).
+            rules.push({ path: `sys/leases/revoke-prefix/${mountPath}/creds/${role}`, capabilities: ["update", "sudo"], comment: "Revoke its leases when the stack removes it." });
+        }
     }
     for (const role of scope.staticRoleNames ?? []) {
         // vault.database.SecretBackendStaticRole: POST/GET/DELETE <mount>/static-roles/<name>.

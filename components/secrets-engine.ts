@@ -34,6 +34,12 @@ export interface DatabaseSecretsEngineArgs {
      * leases of every database on it.
      */
     mount?: vault.Mount;
+    /**
+     * The mount at `mountPath` exists already and other stacks use it too: it is read, never mounted or unmounted;
+     * the connection configs are deleted with the stack (after the roles' leases are revoked: LeaseRevocation)
+     * instead of staying until the mount goes. Default false.
+     */
+    existingMount?: boolean;
     /** Name of the connection under `<mount>/config/`, or the prefix of each one's name; default: the database name. */
     connectionName?: string;
     /** Database Vault connects to (revocation reassigns objects in this database). */
@@ -103,6 +109,8 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly connections: vault.database.SecretBackendConnection[];
     /** With rotateRootCredentials: the write to rotate-root. */
     public readonly rootRotation?: vault.generic.Endpoint;
+    /** Whether the mount is this engine's own (created and unmounted with it), not another's or an existing one. */
+    public readonly ownsMount: boolean;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -137,13 +145,18 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
 
+        this.ownsMount = args.mount === undefined && !args.existingMount;
         const mount =
             args.mount ??
-            new vault.Mount(
-                `${name}-mount`,
-                { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
-                { parent: this, dependsOn, ...childLifecycle(opts) },
-            );
+            (args.existingMount
+                ? vault.Mount.get(`${name}-mount`, mountPath, undefined, { parent: this })
+                : new vault.Mount(
+                      `${name}-mount`,
+                      { path: mountPath, type: "database", description: "Dynamic PostgreSQL credentials" },
+                      { parent: this, dependsOn, ...childLifecycle(opts) },
+                  ));
+        // On a mount the stack does not own, nothing goes with the mount: each connection is deleted on its own.
+        const withMount = args.existingMount ? {} : { retainOnDelete: true, deletedWith: mount };
         const baseName = pulumi.output(args.connectionName ?? args.database);
         // Retained on delete: a connection leaves Vault only with its mount. Revoking a lease looks up its role's
         // connection, or, once the role is gone, the connection named in the lease (builtin/logical/database/
@@ -175,7 +188,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                         },
                     },
                     // Unmounting revokes every lease, and each revocation needs its connection: it goes with the mount.
-                    { parent: this, dependsOn, retainOnDelete: true, deletedWith: mount, replaceWith: opts?.replaceWith },
+                    { parent: this, dependsOn, ...withMount, replaceWith: opts?.replaceWith },
                 ),
         );
         const roleConnections = groups.flatMap((group, index) => group.roles.map((role) => pulumi.all([role, this.connections[index].name])));
@@ -192,7 +205,7 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
                     disableRead: true,
                     disableDelete: true,
                 },
-                { parent: this, dependsOn: [connection], deletedWith: mount, replaceWith: opts?.replaceWith },
+                { parent: this, dependsOn: [connection], ...(args.existingMount ? {} : { deletedWith: mount }), replaceWith: opts?.replaceWith },
             );
         }
 

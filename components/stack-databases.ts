@@ -9,6 +9,7 @@ import { PostgresAccessModel } from "./access-model";
 import { DatabaseConnections } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { PostgresClientTls, VaultServerTlsFiles } from "./postgres-tls";
+import { LeaseRevocation } from "./lease-revocation";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { StaticRole } from "./static-role";
 import { ConnectionLayout, DEFAULTS, Flavor, ResolvedDatabaseSpec, vaultAdminFor } from "./validate";
@@ -22,6 +23,8 @@ export interface SharedDatabaseSettings {
     flavor: Flavor;
     vaultTlsFiles: VaultServerTlsFiles;
     mountPath: string;
+    /** The first database's Vault admin. */
+    vaultAdminUsername: string;
     maxOpenConnections: number;
     layout: ConnectionLayout;
     rotateRootCredentials?: boolean;
@@ -29,6 +32,11 @@ export interface SharedDatabaseSettings {
     vaultOpts: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
     /** The PostgreSQL container, which every database's Vault side outlives on destroy. */
     postgresServer?: pulumi.Resource;
+    /**
+     * The mount exists and is shared with other stacks: given, with what revokes a role's leases when the stack lets
+     * go of it (the stack's Vault address, a token allowed `sudo` on `sys/leases/revoke-prefix/<mount>/creds/*`).
+     */
+    existingMount?: { address: pulumi.Input<string>; token: pulumi.Input<string>; caCertificate?: pulumi.Input<string> };
 }
 
 /** A declared database. */
@@ -52,7 +60,8 @@ export function declareAccessModel(parent: pulumi.Resource, stack: string, spec:
             superuserPassword: pg.superuserPassword,
             tls: pg.tls,
             database: spec.name,
-            ...(first ? { vaultAdminUsername: vaultAdminFor(spec.name), shareProviderOf: first } : {}),
+            vaultAdminUsername: first ? vaultAdminFor(spec.name) : shared.vaultAdminUsername,
+            ...(first ? { shareProviderOf: first } : {}),
         },
         { parent },
     );
@@ -78,6 +87,7 @@ export function declareDatabase(
         {
             mountPath: shared.mountPath,
             mount: mountOwner.engine?.mount,
+            existingMount: shared.existingMount !== undefined,
             database: accessModel.database,
             host: shared.vaultSeesPostgres.host,
             port: shared.vaultSeesPostgres.port,
@@ -97,8 +107,9 @@ export function declareDatabase(
         { ...vaultOpts, dependsOn },
     );
     const connectionOf = (role: string): pulumi.Output<string> => engine.connectionNames.apply((names) => names[role]);
-    // Deleting the mount deletes its roles; until then, revoking its leases needs them.
-    const roleOpts = { ...vaultOpts, deletedWith: engine.mount };
+    // Deleting the mount deletes its roles; until then, revoking its leases needs them. A shared mount stays: each
+    // role is deleted on its own, after its leases are revoked.
+    const roleOpts = shared.existingMount ? { ...vaultOpts } : { ...vaultOpts, deletedWith: engine.mount };
     const roles: Record<string, DatabaseRole> = {};
     for (const role of spec.roles) {
         roles[role.name] = new DatabaseRole(
@@ -114,6 +125,13 @@ export function declareDatabase(
             },
             roleOpts,
         );
+        if (shared.existingMount) {
+            new LeaseRevocation(
+                `${stack}-revoke-${role.name}`,
+                { ...shared.existingMount, prefix: pulumi.interpolate`${engine.mountPath}/creds/${role.name}` },
+                { parent: vaultOpts.parent, dependsOn: [roles[role.name], ...engine.connections] },
+            );
+        }
     }
     const staticCredsPaths = spec.staticRoles.map((role) => {
         const staticRole = new StaticRole(

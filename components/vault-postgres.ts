@@ -21,7 +21,7 @@ import { GroupRoleNames } from "./sql";
 import {
     AppSpec, checkBoolean, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
-    checkUnsealShares, checkVaultMode, checkVaultStorage, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
+    checkUnsealShares, checkVaultMode, checkVaultStorage, invalid, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
     DatabaseSpec, ExistingPostgres, ExistingVault, Flavor, resolveDatabases, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
 } from "./validate";
@@ -72,6 +72,11 @@ export interface VaultPostgresArgs {
     tls?: boolean;
     /** Application database; default "app". Also the group role prefix and the connection name. */
     database?: string;
+    /**
+     * The login role Vault connects to the first database as; default "vault_admin". Stacks sharing one PostgreSQL
+     * need one each (further databases' admins are `<database>_vault`).
+     */
+    vaultAdminUsername?: string;
     /** Path of the database secrets engine; default "database". */
     mountPath?: string;
     /** Path of the AppRole auth method; default "approle". */
@@ -96,6 +101,14 @@ export interface VaultPostgresArgs {
      * all, and an app may use roles of several.
      */
     databases?: DatabaseSpec[];
+    /**
+     * With `existingVault`: the mount at `mountPath` exists and other stacks use it too. The stack adds its connection
+     * configs and roles to it and removes them again, revoking each role's leases first (the token needs `sudo` on
+     * `sys/leases/revoke-prefix/<mount>/creds/*`); it never mounts or unmounts it. Default false.
+     */
+    sharedMount?: boolean;
+    /** With `existingVault`: the AppRole auth method at `approlePath` exists and other stacks use it too. Default false. */
+    sharedApprole?: boolean;
 }
 
 /** What one application needs to log in. */
@@ -171,12 +184,17 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const maxOpenConnections = checkPositiveInteger(where, "maxOpenConnections", args.maxOpenConnections ?? DEFAULTS.maxOpenConnections, MAX_OPEN_CONNECTIONS_LIMIT);
         const connections = checkConnectionLayout(where, args.connections, args.rotateRootCredentials);
         const limits = { maxOpenConnections, connectionBudget: checkPositiveInteger(where, "connectionBudget", args.connectionBudget ?? DEFAULTS.connectionBudget, MAX_CONNECTION_BUDGET) };
+        const vaultAdminUsername = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
         const databases = resolveDatabases(where, args.databases, { name: database, roles: resolveRoles(where, args.roles), staticRoles: resolveStaticRoles(where, args.staticRoles) });
         const roles = databases.flatMap((spec) => spec.roles);
         const apps = resolveApps(where, args.apps, roles, databases.flatMap((spec) => spec.staticRoles));
         // Every database's connection configs on the one budget: refused here, before anything is registered.
         const plan = planConnections(where, connections, databases.map((spec) => ({ name: spec.name, roles: [...spec.roles, ...spec.staticRoles] })), limits);
 
+        for (const [field, shared] of [["sharedMount", args.sharedMount], ["sharedApprole", args.sharedApprole]] as const) {
+            if (shared !== undefined) checkBoolean(where, field, shared);
+            if (shared && !existingVault) throw invalid(where, field, shared, "shares a mount of an existing Vault with other stacks; set existingVault too (a Vault the stack runs is its own)");
+        }
         // Which Vault files name PostgreSQL's CA and client certificate: checked before anything is registered.
         const vaultSideTls = vaultSideTlsFiles(where, {
             flavor,
@@ -228,11 +246,15 @@ export class VaultPostgres extends pulumi.ComponentResource {
             flavor,
             vaultTlsFiles: vaultSideTls.files,
             mountPath,
+            vaultAdminUsername,
             maxOpenConnections,
             layout: connections,
             rotateRootCredentials: args.rotateRootCredentials,
             vaultOpts,
             postgresServer: this.postgres,
+            ...(args.sharedMount && existingVault
+                ? { existingMount: { address: existingVault.address, token: existingVault.token, caCertificate: existingVault.caCertificate } }
+                : {}),
         };
         // Every access model first: the mount, which the first database's engine holds, depends on all of them.
         const accessModels: PostgresAccessModel[] = [];
@@ -253,7 +275,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         this.staticCredsPaths = pulumi.all(declared.flatMap((database) => database.staticCredsPaths)).apply((entries) => Object.fromEntries(entries));
         this.roleDatabases = Object.fromEntries(databases.flatMap((spec) => [...spec.roles, ...spec.staticRoles].map((role) => [role.name, spec.name])));
 
-        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath }, goesWithServer);
+        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath, existing: args.sharedApprole }, goesWithServer);
         this.appAccess = {};
         for (const app of apps) {
             this.appAccess[app.name] = new AppAccess(
@@ -293,6 +315,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
             appRoleNames: apps.map((app) => app.name),
             policyNames: apps.map((app) => appPolicyName(app.name)),
             auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
+            sharedMount: args.sharedMount === true,
         });
 
         this.agents = pulumi

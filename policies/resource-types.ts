@@ -26,6 +26,7 @@ export const TYPES = {
     authBackend: "vault:index/authBackend:AuthBackend",
     approleRole: "vault:appRole/authBackendRole:AuthBackendRole",
     adminCheck: "pulumi-nodejs:dynamic/vault-pg:PostgresAdminCheck",
+    leaseRevocation: "pulumi-nodejs:dynamic/vault-pg:LeaseRevocation",
     tlsPrivateKey: "tls:index/privateKey:PrivateKey",
     tlsSelfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
     tlsCertRequest: "tls:index/certRequest:CertRequest",

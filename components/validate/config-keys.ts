@@ -199,6 +199,12 @@ export const CONFIG_KEYS = {
         description: "Application database; also the group role prefix and the connection name",
         docs: { type: "SQL name", default: "`app`", meaning: "application database, group role prefix and connection name (prefix)" },
     },
+    vaultAdminUsername: {
+        type: "string",
+        default: DEFAULTS.vaultAdminUsername,
+        description: "Login role Vault connects to the first database as; stacks sharing one PostgreSQL need one each",
+        docs: { type: "SQL name", default: "`vault_admin`", meaning: "the login role Vault connects to the first database as (further databases: `<database>_vault`); stacks sharing one PostgreSQL need one each" },
+    },
     mountPath: {
         type: "string",
         default: DEFAULTS.mountPath,
@@ -210,6 +216,18 @@ export const CONFIG_KEYS = {
         default: DEFAULTS.approlePath,
         description: "Path of the AppRole auth method",
         docs: { type: "path", default: "`approle`", meaning: "AppRole auth method path" },
+    },
+    sharedMount: {
+        type: "boolean",
+        default: false,
+        description: "With vaultAddress: the mount at mountPath exists and other stacks use it; add to it and remove again, never mount or unmount",
+        docs: { type: "boolean", default: "`false`", meaning: "with `vaultAddress`: the mount at `mountPath` exists and other stacks use it too; the stack adds its connections and roles and removes them again, revoking each role's leases first ([Sharing a mount](docs/databases.md#several-stacks-on-one-mount))" },
+    },
+    sharedApprole: {
+        type: "boolean",
+        default: false,
+        description: "With vaultAddress: the AppRole auth method at approlePath exists and other stacks use it",
+        docs: { type: "boolean", default: "`false`", meaning: "with `vaultAddress`: the AppRole auth method at `approlePath` exists and other stacks use it too" },
     },
     maxOpenConnections: {
         type: "integer",

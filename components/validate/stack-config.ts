@@ -39,8 +39,11 @@ export interface StackSettings {
     existingPostgres?: ExistingPostgres;
     existingVault?: ExistingVault;
     tls?: boolean;
+    sharedMount?: boolean;
+    sharedApprole?: boolean;
     rotateRootCredentials?: boolean;
     database?: string;
+    vaultAdminUsername?: string;
     mountPath?: string;
     approlePath?: string;
     maxOpenConnections?: number;
@@ -115,11 +118,14 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
             token: mode === "server" ? token : undefined,
         },
         ...(value("tls") !== undefined ? { tls: value("tls") as boolean } : {}),
+        ...(value("sharedMount") === true ? { sharedMount: true } : {}),
+        ...(value("sharedApprole") === true ? { sharedApprole: true } : {}),
         rotateRootCredentials: value("rotateRootCredentials") as boolean | undefined,
         existingPostgres: readExistingPostgres(where, str, value),
         // In server mode a token without an address is the stack's own server's deployer token.
         existingVault: readExistingVault(where, str, value, mode === "server" ? undefined : token),
         database: str("database"),
+        ...(str("vaultAdminUsername") !== undefined && str("vaultAdminUsername") !== DEFAULTS.vaultAdminUsername ? { vaultAdminUsername: str("vaultAdminUsername") } : {}),
         mountPath: str("mountPath"),
         approlePath: str("approlePath"),
         maxOpenConnections: int("maxOpenConnections"),

@@ -133,6 +133,8 @@ export async function installMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 const inputs = args.inputs as Record<string, unknown>;
+                // A read of an existing mount or auth method (`Mount.get`): the provider reads it back by its id, the path.
+                if (args.id && (args.type === TYPES.mount || args.type === TYPES.authBackend)) return { id: args.id, state: { path: args.id } };
                 recorder.noteInputs(args.type, args.name, inputs);
                 if (preview) return { id: "", state: {} };
                 const state = { ...inputs, ...computedState(args.type, args.name, inputs), ...extraState(args.type, args.name, inputs) };

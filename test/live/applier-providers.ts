@@ -567,6 +567,23 @@ const adminCheck: ResourceOps = {
     read: async (inputs) => inputs,
 };
 
+/**
+ * A shared mount's lease revocation (components/lease-revocation.ts): nothing on create; its delete, run from the
+ * provider text the program serialized, revokes the role's leases against the Vault the program names.
+ */
+const leaseRevocation: ResourceOps = {
+    inputs: ["__provider", "address", "token", "caCertificate", "prefix"],
+    replaceOn: ["prefix"],
+    create: async (inputs) => [`revocation> ${str(inputs.prefix)}: nothing until delete`],
+    update: async () => [],
+    async delete(inputs) {
+        const provider = providerFromText<{ delete(id: string, props: Inputs): Promise<void> }>(str(inputs.__provider), "LeaseRevocation");
+        await provider.delete(str(inputs.prefix), inputs);
+        return [`vault> PUT sys/leases/revoke-prefix/${str(inputs.prefix)}`];
+    },
+    read: async (inputs) => inputs,
+};
+
 const OPS: Record<string, ResourceOps> = {
     [TYPES.pgDatabase]: pgDatabase,
     [TYPES.pgRole]: pgRole,
@@ -581,6 +598,7 @@ const OPS: Record<string, ResourceOps> = {
     [TYPES.authBackend]: authBackend,
     [TYPES.approleRole]: approleRole,
     [TYPES.adminCheck]: adminCheck,
+    [TYPES.leaseRevocation]: leaseRevocation,
 };
 
 /** The provider operations of a resource type; any type without a mapping fails loudly. */

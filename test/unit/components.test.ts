@@ -250,7 +250,7 @@ describe("components", () => {
             const declared = all
                 .filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never))
                 .map((resource) => resource.name);
-            expect(declared).toEqual([...plan.map(([name]) => name), "am-public-database"]);
+            expect(declared).toEqual([...plan.map(([name]) => name), "am-public-database", "am-public-schema"]);
             expect(inputs(TYPES.pgDefaultPrivileges, "am-readonly-default-table").privileges).toEqual(["SELECT"]);
             expect(inputs(TYPES.pgGrant, "am-owner-grant-schema").privileges).toEqual(["CREATE", "USAGE"]);
             expect(inputs(TYPES.pgGrant, "am-readwrite-grant-schema").privileges).toEqual(["USAGE"]);
@@ -259,6 +259,8 @@ describe("components", () => {
         it("closes the database to PUBLIC last, once the groups can connect: no login role outside the stack may", () => {
             expect(inputs(TYPES.pgGrant, "am-public-database")).toEqual({ database: "app", role: "public", objectType: "database", privileges: [] });
             expect(named(TYPES.pgGrant, "am-public-database").dependencies).toContain(named(TYPES.pgGrant, "am-owner-grant-schema").urn);
+            // PUBLIC's privileges on the schema too: CREATE on 14 and earlier (none left, the groups hold theirs).
+            expect(inputs(TYPES.pgGrant, "am-public-schema")).toEqual({ database: "app", role: "public", schema: "public", objectType: "schema", privileges: [] });
         });
 
         it("grants the owner group only the database and the schema: it owns its tables, and a table grant would drift", () => {
@@ -282,8 +284,9 @@ describe("components", () => {
 
         it("applies grants one after another, each depending on the one before", () => {
             const chain = all.filter((resource) => resource.name.startsWith("am-") && [TYPES.pgGrantRole, TYPES.pgGrant, TYPES.pgDefaultPrivileges].includes(resource.type as never));
-            // 4 role memberships (the Vault admin in 3 groups, the Pulumi admin in the Vault admin), 14 grants, PUBLIC's revoke.
-            expect(chain.length).toBe(4 + 14 + 1);
+            // 4 role memberships (the Vault admin in 3 groups, the Pulumi admin in the Vault admin), 14 grants, PUBLIC's
+            // revokes on the database and its schema.
+            expect(chain.length).toBe(4 + 14 + 2);
             let previous = named(TYPES.pgRole, "am-vault-admin");
             for (const resource of chain) {
                 expect(resource.dependencies).toContain(previous.urn);

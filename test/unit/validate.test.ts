@@ -345,7 +345,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, mountPath, approlePath, maxOpenConnections, connectionBudget, connections, roles, apps, databases, staticRoles`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, vaultAdminUsername, mountPath, approlePath, sharedMount, sharedApprole, maxOpenConnections, connectionBudget, connections, roles, apps, databases, staticRoles`,
         );
     });
 
