@@ -29,12 +29,15 @@ export type { AppRoleAuthArgs } from "./approle-auth";
 export { AppAccess } from "./app-access";
 export type { AppAccessArgs } from "./app-access";
 export { CertificateAuthority, ServerCertificate } from "./certificates";
+export { LeaseRevocation } from "./lease-revocation";
+export type { LeaseRevocationArgs } from "./lease-revocation";
 export type { CertificateAuthorityArgs, CertificateLifetime, ServerCertificateArgs } from "./certificates";
 
 // What the components take.
 export type {
     AppSpec,
     ConnectionLayout,
+    DatabaseSpec,
     DatabaseRoleSpec,
     Duration,
     ExistingPostgres,

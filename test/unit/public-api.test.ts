@@ -11,6 +11,7 @@ const RUNTIME_EXPORTS = [
     "AppAccess",
     "CertificateAuthority",
     "ServerCertificate",
+    "LeaseRevocation",
     "AppRoleAuth",
     "CONFIG_KEYS",
     "DEFAULTS",
