@@ -4,23 +4,14 @@
  * shared by all.
  */
 import { AccessLevel, creationStatements, groupRoleNames } from "../../components";
-import { resolveDatabases, resolveRoles, ValidationError } from "../../components/validate";
+import { resolveDatabases, resolveRoles } from "../../components/validate";
 import { byType, findResource, installMocks, MockRecorder, plain, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
+import { expectInvalid } from "../helpers/expect-invalid";
 
 const role = (name: string, access: AccessLevel = "readonly") => ({ name, access, defaultTtl: "1h", maxTtl: "2h" });
 const W = "where";
 const FIRST = { name: "orders", roles: resolveRoles(W, [role("orders-read")]), staticRoles: [] };
 
-function expectInvalid(run: () => unknown, message: string): void {
-    let thrown: unknown;
-    try {
-        run();
-    } catch (error) {
-        thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as Error).message).toBe(message);
-}
 
 describe("resolveDatabases", () => {
     it("lists the first database first, then the further ones with their roles resolved", () => {

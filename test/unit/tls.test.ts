@@ -13,24 +13,15 @@ import { keyInstallEntrypoint, keyInstallScript, postgresHbaConf, postgresTlsOpt
 import { nodePostgresSsl, vaultConnectionTls, vaultSideTlsFiles, VaultSideTlsInput } from "../../components/postgres-tls";
 import { serverConfigHcl } from "../../components/server-config";
 import { connectionUrlTemplate } from "../../components/sql";
-import { checkExistingPostgres, checkExistingVault, ExistingPostgres, isLoopbackHost, readStackConfig, ValidationError } from "../../components/validate";
+import { checkExistingPostgres, checkExistingVault, ExistingPostgres, isLoopbackHost, readStackConfig } from "../../components/validate";
 import { resolve } from "../helpers/pulumi-mocks";
+import { expectInvalid } from "../helpers/expect-invalid";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIBclient\n-----END CERTIFICATE-----\n";
 const KEY = "-----BEGIN PRIVATE KEY-----\nMIGHkey\n-----END PRIVATE KEY-----\n";
 const W = "where";
 
-function expectInvalid(run: () => unknown, message: string): void {
-    let thrown: unknown;
-    try {
-        run();
-    } catch (error) {
-        thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as Error).message).toBe(message);
-}
 
 describe("server certificates and container files", () => {
     it("lists IPs (IPv6 without brackets) as IP SANs and names as DNS SANs, lowercase, each once", () => {

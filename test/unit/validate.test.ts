@@ -22,10 +22,10 @@ import {
     resolveRoles,
     resolveStaticRoles,
     ResolvedRoleSpec,
-    ValidationError,
 } from "../../components/validate";
 import { MAX_ROLE_NAME_LENGTH } from "../../components/sql";
 import { loadStackConfig } from "../helpers/pulumi-mocks";
+import { expectInvalid } from "../helpers/expect-invalid";
 
 const W = "where";
 const SAFE_NAME_RULE = "a name may contain only lowercase letters, digits, '_' and '-', starting with a letter";
@@ -36,17 +36,6 @@ const TTL_NUMBER_RULE = "a TTL must be a whole number of seconds greater than 0"
 const TTL_STRING_RULE = 'a TTL must look like 3600, "90s", "15m", "1h" or "7d" and be greater than 0';
 const PORT_RULE = "a port must be a whole number from 1 to 65535";
 
-/** Runs `run` and asserts it throws a ValidationError with exactly `message`. */
-function expectInvalid(run: () => unknown, message: string): void {
-    let thrown: unknown;
-    try {
-        run();
-    } catch (error) {
-        thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as Error).message).toBe(message);
-}
 
 describe("parseDuration", () => {
     it.each([
