@@ -17,11 +17,32 @@ import { DynamicCredentialPool } from "../../examples/app/dynamic-pool";
 import { postgresSsl } from "../../examples/app/postgres-ssl";
 import { issueAppRoleLogin } from "../helpers/app-client";
 import { describeLive, PostgresServer, startPostgres, startVault, VaultError, vaultRequest, VaultServer } from "./harness";
-import { appendToConfig, LiveStack, startLiveStack } from "./live-stack";
+import { appendToConfig, ConfigChange, LiveStack, startLiveStack } from "./live-stack";
 import { makeTestPki, TestPki } from "./test-certificates";
 
 const APP = { name: "tls-app", roles: ["readonly"] };
 const sleep = (ms: number): Promise<void> => new Promise((resolveTimer) => setTimeout(resolveTimer, ms));
+
+/**
+ * The stack on the two servers as existing servers, verifying both with the test CA; `extra` adds keys (OpenBao's CA
+ * file, a client certificate).
+ */
+function verifiedStack(postgres: PostgresServer, vault: VaultServer, pki: TestPki, extra: Record<string, string>): ConfigChange {
+    return (config) => ({
+        ...appendToConfig({ apps: [APP] })(config),
+        flavor: vault.flavor,
+        tls: "true",
+        postgresHost: postgres.host,
+        postgresPort: String(postgres.port),
+        postgresSuperuser: postgres.superuser,
+        postgresSuperuserPassword: postgres.superuserPassword,
+        postgresCaCertificate: pki.ca.pem,
+        vaultAddress: vault.address,
+        vaultToken: vault.rootToken,
+        vaultCaCertificate: pki.ca.pem,
+        ...extra,
+    });
+}
 
 /** Runs `check` and returns the one line it failed with. */
 async function failure(check: () => Promise<unknown>): Promise<string> {
@@ -46,21 +67,8 @@ describeLive("TLS everywhere, verified against a private CA", () => {
         stack = await startLiveStack({
             postgres,
             vault,
-            config: (config) => ({
-                ...appendToConfig({ apps: [APP] })(config),
-                flavor: vault.flavor,
-                tls: "true",
-                postgresHost: postgres.host,
-                postgresPort: String(postgres.port),
-                postgresSuperuser: postgres.superuser,
-                postgresSuperuserPassword: postgres.superuserPassword,
-                postgresCaCertificate: pki.ca.pem,
-                // OpenBao has no inline TLS fields: the CA as a file the server reads (here, on this machine).
-                ...(vault.flavor === "openbao" ? { postgresVaultCaFile: pki.ca.file } : {}),
-                vaultAddress: vault.address,
-                vaultToken: vault.rootToken,
-                vaultCaCertificate: pki.ca.pem,
-            }),
+            // OpenBao has no inline TLS fields: the CA as a file the server reads (here, on this machine).
+            config: verifiedStack(postgres, vault, pki, vault.flavor === "openbao" ? { postgresVaultCaFile: pki.ca.file } : {}),
         });
     }, 120_000);
 
@@ -272,24 +280,13 @@ describeLive("TLS everywhere, verified against a private CA", () => {
             mtlsStack = await startLiveStack({
                 postgres: mtlsPostgres,
                 vault: mtlsVault,
-                config: (config) => ({
-                    ...appendToConfig({ apps: [APP] })(config),
-                    flavor: mtlsVault.flavor,
-                    tls: "true",
-                    postgresHost: mtlsPostgres.host,
-                    postgresPort: String(mtlsPostgres.port),
-                    postgresSuperuser: mtlsPostgres.superuser,
-                    postgresSuperuserPassword: mtlsPostgres.superuserPassword,
-                    postgresCaCertificate: pki.ca.pem,
+                config: verifiedStack(mtlsPostgres, mtlsVault, pki, {
                     postgresClientCertificate: pki.client.certificate.pem,
                     postgresClientKey: pki.client.key.pem,
                     // OpenBao reads all three from files on its server; HashiCorp Vault takes them inline.
                     ...(mtlsVault.flavor === "openbao"
                         ? { postgresVaultCaFile: pki.ca.file, postgresVaultCertificateFile: pki.client.certificate.file, postgresVaultKeyFile: pki.client.key.file }
                         : {}),
-                    vaultAddress: mtlsVault.address,
-                    vaultToken: mtlsVault.rootToken,
-                    vaultCaCertificate: pki.ca.pem,
                 }),
             });
             const token = await mtlsStack.login(APP.name);
