@@ -66,22 +66,33 @@ describeE2e("the dev stack deployed with the Automation API", () => {
     }, 600_000);
 
     it("issues working, least-privilege credentials and revokes them", async () => {
-        const address = String(outputs.vaultAddress);
+        // TLS by default: both servers verified with the stack CA, as an application does (README "TLS").
+        const caCertificate = String(outputs.caCertificate);
+        const vault = { address: String(outputs.vaultAddress), caCertificate };
+        const address = vault.address;
         const rootToken = String(outputs.vaultRootToken);
         const apps = outputs.apps as Record<string, { loginPath: string }>;
         const credsPaths = outputs.credsPaths as Record<string, string>;
         const [host, port] = String(outputs.postgresAddress).split(":");
 
-        const token = await loginApp(address, rootToken, apps.web.loginPath, "web");
-        const creds = await readCreds(address, token, credsPaths.readonly);
-        const client = new Client({ host, port: Number(port), database: String(outputs.database), user: creds.username, password: creds.password });
+        expect(address).toMatch(/^https:/);
+        const token = await loginApp(vault, rootToken, apps.web.loginPath, "web");
+        const creds = await readCreds(vault, token, credsPaths.readonly);
+        const client = new Client({
+            host,
+            port: Number(port),
+            database: String(outputs.database),
+            user: creds.username,
+            password: creds.password,
+            ssl: { ca: caCertificate, rejectUnauthorized: true },
+        });
         clients.push(client);
         await client.connect();
         expect((await client.query("SELECT session_user AS login")).rows[0].login).toBe(creds.username);
         await expect(client.query("CREATE TABLE nope (id int)")).rejects.toThrow(/permission denied/);
-        await expect(readCreds(address, token, credsPaths.owner)).rejects.toMatchObject({ status: 403 });
+        await expect(readCreds(vault, token, credsPaths.owner)).rejects.toMatchObject({ status: 403 });
 
-        await vaultRequest(address, token, "PUT", `sys/leases/revoke/${creds.leaseId}`, {});
+        await vaultRequest(address, token, "PUT", `sys/leases/revoke/${creds.leaseId}`, {}, { caCertificate });
         await expect(client.query("SELECT 1")).rejects.toThrow();
     }, 120_000);
 });
