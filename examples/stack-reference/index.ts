@@ -32,10 +32,23 @@ const credsPath = credsPaths.apply((paths) => {
     return path;
 });
 
-/** Environment for the application's deployment; the secret id is issued separately, per deployment. */
-export const appEnvironment = pulumi.all([platform.requireOutput("vaultAddress"), appLogin, credsPath]).apply(([address, login, path]) => ({
-    VAULT_ADDR: String(address),
-    VAULT_ROLE_ID: login.roleId,
-    VAULT_LOGIN_PATH: login.loginPath,
-    DB_CREDS_PATH: path,
-}));
+/**
+ * Environment for the application's deployment; the secret id is issued separately, per deployment. With TLS (the
+ * platform's default) the deployment also mounts the two CA files below and points VAULT_CACERT and PGSSLROOTCERT at
+ * them.
+ */
+export const appEnvironment = pulumi
+    .all([platform.requireOutput("vaultAddress"), appLogin, credsPath, platform.getOutput("postgresSslMode")])
+    .apply(([address, login, path, sslMode]) => ({
+        VAULT_ADDR: String(address),
+        VAULT_ROLE_ID: login.roleId,
+        VAULT_LOGIN_PATH: login.loginPath,
+        DB_CREDS_PATH: path,
+        // A platform stack from before TLS exports no sslmode: libpq's own default.
+        PGSSLMODE: sslMode === undefined ? "prefer" : String(sslMode),
+    }));
+
+/** The CAs the application verifies Vault and PostgreSQL with (PEM, public), where the platform stack has them. */
+export const certificateAuthorities = pulumi
+    .all([platform.getOutput("vaultCaCertificate"), platform.getOutput("postgresCaCertificate")])
+    .apply(([vault, postgres]) => ({ vault: vault === undefined ? undefined : String(vault), postgres: postgres === undefined ? undefined : String(postgres) }));

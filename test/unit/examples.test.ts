@@ -3,8 +3,12 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { installMocks, REPO_ROOT, resolve } from "../helpers/pulumi-mocks";
 
+const CA = "-----BEGIN CERTIFICATE-----\nstack-ca\n-----END CERTIFICATE-----\n";
 const DEV_STACK_OUTPUTS = {
-    vaultAddress: "http://127.0.0.1:18200",
+    vaultAddress: "https://127.0.0.1:18200",
+    postgresSslMode: "verify-full",
+    vaultCaCertificate: CA,
+    postgresCaCertificate: CA,
     credsPaths: { readonly: "database/creds/readonly", readwrite: "database/creds/readwrite" },
     apps: { web: { policyName: "web-db", roleId: "0f6c-web", loginPath: "auth/approle/login" } },
 };
@@ -26,11 +30,14 @@ describe("examples/stack-reference", () => {
         });
         const program = await import("../../examples/stack-reference/index");
         expect(await resolve(program.appEnvironment)).toEqual({
-            VAULT_ADDR: "http://127.0.0.1:18200",
+            VAULT_ADDR: "https://127.0.0.1:18200",
             VAULT_ROLE_ID: "0f6c-web",
             VAULT_LOGIN_PATH: "auth/approle/login",
             DB_CREDS_PATH: "database/creds/readonly",
+            PGSSLMODE: "verify-full",
         });
+        // The CAs to mount beside it: what the app verifies both servers with.
+        expect(await resolve(program.certificateAuthorities)).toEqual({ vault: CA, postgres: CA });
         expect(references).toEqual(["organization/vault-pg/dev"]);
     });
 });
