@@ -1,6 +1,7 @@
 /**
- * The composite (VaultPostgres): PostgreSQL and Vault (containers or existing servers), the access model, the secrets
- * engine, its roles, static roles and AppRole access per application, and the outputs applications read.
+ * The composite (VaultPostgres): PostgreSQL and Vault (containers with the stack CA's certificates, or existing
+ * servers), and per database (stack-databases.ts) the access model, connection configs, roles and static roles on
+ * one mount; AppRole access per application; and the outputs applications read.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
