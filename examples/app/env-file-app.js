@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * An application that knows nothing about Vault: it reads PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD from the env
- * file Vault Agent renders, and reads it again on SIGHUP (the agent's template command sends it after each render).
+ * An application that knows nothing about Vault: it reads PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD (and
+ * PGSSLMODE, PGSSLROOTCERT where the stack speaks TLS) from the env file Vault Agent renders, and reads it again on
+ * SIGHUP (the agent's template command sends it after each render).
  * Any language works the same way; this one is plain Node with `pg` so the live test can run it.
  *
  *   node examples/app/env-file-app.js <env file> <pid file> [interval ms]
@@ -35,10 +36,30 @@ function readEnvFile(file) {
     return values;
 }
 
+/**
+ * node-postgres's `ssl` for the rendered PGSSLMODE and PGSSLROOTCERT: verify-full checks the chain and the host
+ * name, verify-ca the chain, require encrypts (verifying the chain when a CA is given, as libpq does); without a
+ * mode, or with disable, allow or prefer, plain text (this small app has no fallback: use require or verify-*).
+ * @param {Record<string, string>} env
+ */
+function sslOptions(env) {
+    const ca = env.PGSSLROOTCERT ? fs.readFileSync(env.PGSSLROOTCERT, "utf8") : undefined;
+    switch (env.PGSSLMODE) {
+        case "verify-full":
+            return { ca, rejectUnauthorized: true };
+        case "verify-ca":
+            return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+        case "require":
+            return ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+        default:
+            return false;
+    }
+}
+
 /** @param {string} file */
 async function connect(file) {
     const env = readEnvFile(file);
-    const client = new Client({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: env.PGUSER, password: env.PGPASSWORD });
+    const client = new Client({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: env.PGUSER, password: env.PGPASSWORD, ssl: sslOptions(env) });
     client.on("error", () => undefined); // a terminated idle connection; the next query reports it
     await client.connect();
     return { client, user: env.PGUSER };

@@ -242,6 +242,27 @@ describeLive("TLS everywhere, verified against a private CA", () => {
             const { rows } = await client.query("SELECT current_user AS user, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl");
             await client.end();
             expect(rows[0]).toEqual({ user: env.PGUSER, ssl: true });
+
+            // The plain app that reads the env file (examples/app/env-file-app.js) connects over verify-full too.
+            const pidFile = path.join(agentDir, "app.pid");
+            const app = spawn(process.execPath, [path.join(__dirname, "../../examples/app/env-file-app.js"), envFile, pidFile, "5"], { stdio: ["ignore", "pipe", "pipe"] });
+            children.push(app);
+            let output = "";
+            app.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+            let errors = "";
+            app.stderr?.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+            const exited = new Promise<void>((resolveExit) => app.on("exit", () => resolveExit()));
+            const waited = Date.now();
+            while (!fs.existsSync(pidFile) && app.exitCode === null) {
+                if (Date.now() - waited > 10_000) break;
+                await sleep(50);
+            }
+            await sleep(500);
+            app.kill("SIGTERM");
+            await exited;
+            const summary = JSON.parse(output || "{}") as { queries?: number; failures?: string[]; users?: string[] };
+            expect({ failures: summary.failures, users: summary.users, errors }).toEqual({ failures: [], users: [env.PGUSER], errors: "" });
+            expect(summary.queries).toBeGreaterThan(0);
         });
 
         it("destroy leaves nothing, over the same verified connections", async () => {
