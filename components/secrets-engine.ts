@@ -109,8 +109,6 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
     public readonly connections: vault.database.SecretBackendConnection[];
     /** With rotateRootCredentials: the write to rotate-root. */
     public readonly rootRotation?: vault.generic.Endpoint;
-    /** Whether the mount is this engine's own (created and unmounted with it), not another's or an existing one. */
-    public readonly ownsMount: boolean;
 
     constructor(name: string, args: DatabaseSecretsEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const where = `DatabaseSecretsEngine ${name}`;
@@ -145,7 +143,6 @@ export class DatabaseSecretsEngine extends pulumi.ComponentResource {
         super("vault-pg:database:DatabaseSecretsEngine", name, {}, opts);
         const dependsOn = opts?.dependsOn;
 
-        this.ownsMount = args.mount === undefined && !args.existingMount;
         const mount =
             args.mount ??
             (args.existingMount
