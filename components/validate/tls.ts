@@ -22,13 +22,19 @@ export interface PostgresClientTls {
 export function checkClientTls(where: string, tls: PostgresClientTls | undefined): PostgresClientTls {
     if (tls === undefined) return { sslMode: "disable" };
     checkSslMode(where, "tls.sslMode", tls.sslMode, "disable");
-    checkPem(where, "tls.caCertificate", tls.caCertificate, "certificate");
-    checkPem(where, "tls.clientCertificate", tls.clientCertificate, "certificate");
-    checkPem(where, "tls.clientKey", tls.clientKey, "private key");
-    if ((tls.clientCertificate === undefined) !== (tls.clientKey === undefined)) {
-        throw invalid(where, tls.clientKey === undefined ? "tls.clientKey" : "tls.clientCertificate", undefined, "a client certificate needs its key and the key its certificate");
-    }
+    checkTlsPems(where, (name) => `tls.${name}`, tls);
     return tls;
+}
+
+/** The CA, client certificate and key, each PEM where given, and the certificate and key given together. */
+function checkTlsPems(where: string, field: (name: "caCertificate" | "clientCertificate" | "clientKey") => string, given: { caCertificate?: unknown; clientCertificate?: unknown; clientKey?: unknown }): void {
+    checkPem(where, field("caCertificate"), given.caCertificate, "certificate");
+    checkPem(where, field("clientCertificate"), given.clientCertificate, "certificate");
+    checkPem(where, field("clientKey"), given.clientKey, "private key");
+    if ((given.clientCertificate === undefined) !== (given.clientKey === undefined)) {
+        throw invalid(where, field(given.clientKey === undefined ? "clientKey" : "clientCertificate"), undefined,
+            `a client certificate needs its key and the key its certificate; set both ${field("clientCertificate")} and ${field("clientKey")}`);
+    }
 }
 
 /** sslmodes that may send the password unencrypted (libpq: allow and prefer fall back to plain text). */
@@ -71,14 +77,8 @@ export interface PostgresTlsFields {
  * that may send the password in clear to a host beyond this machine unless `allowPlaintext` is set.
  */
 export function checkPostgresTls(where: string, field: (name: keyof PostgresTlsFields) => string, given: PostgresTlsFields, sslMode: SslMode | undefined): SslMode {
-    const fields = { sslMode: field("sslMode"), caCertificate: field("caCertificate"), clientCertificate: field("clientCertificate"), clientKey: field("clientKey"), allowPlaintext: field("allowPlaintext") };
-    checkPem(where, fields.caCertificate, given.caCertificate, "certificate");
-    checkPem(where, fields.clientCertificate, given.clientCertificate, "certificate");
-    checkPem(where, fields.clientKey, given.clientKey, "private key");
-    if ((given.clientCertificate === undefined) !== (given.clientKey === undefined)) {
-        throw invalid(where, given.clientKey === undefined ? fields.clientKey : fields.clientCertificate, undefined,
-            `a client certificate needs its key and the key its certificate; set both ${fields.clientCertificate} and ${fields.clientKey}`);
-    }
+    const fields = { sslMode: field("sslMode"), allowPlaintext: field("allowPlaintext") };
+    checkTlsPems(where, field, given);
     const mode = sslMode ?? (given.caCertificate !== undefined ? "verify-full" : "require");
     if (given.caCertificate !== undefined && mode !== "verify-full" && mode !== "verify-ca") {
         throw invalid(where, fields.sslMode, mode, `a CA is given but this sslmode does not verify against it; use verify-full (the default with a CA) or verify-ca`);
