@@ -103,19 +103,23 @@ export function planConnections(
             `${databases.length} databases need at least one connection config each: ${databases.length} × maxOpenConnections ${limits.maxOpenConnections} = ${databases.length * limits.maxOpenConnections} connections; raise connectionBudget or lower maxOpenConnections`);
     }
     const roleCount = databases.reduce((sum, database) => sum + database.roles.length, 0);
-    let configs: number[];
+    let plan: DatabaseConnections[];
     if (layout !== "bounded" || roleCount <= fits) {
-        configs = databases.map((database) => connectionGroups(layout, database.roles).length);
+        // Every database as the layout has it ("bounded": a config per role, since all of them fit).
+        plan = databases.map((database) => {
+            const groups = connectionGroups(layout, database.roles);
+            return { connectionBudget: Math.max(1, groups.length) * limits.maxOpenConnections, groups };
+        });
     } else {
         const spare = fits - databases.length;
         const further = databases.map((database) => Math.max(0, database.roles.length - 1));
         const totalFurther = further.reduce((sum, count) => sum + count, 0);
-        configs = databases.map((database, index) => Math.min(database.roles.length, 1 + (totalFurther === 0 ? 0 : Math.floor((spare * further[index]) / totalFurther))));
+        plan = databases.map((database, index) => {
+            const configs = Math.min(database.roles.length, 1 + (totalFurther === 0 ? 0 : Math.floor((spare * further[index]) / totalFurther)));
+            const connectionBudget = Math.max(1, configs) * limits.maxOpenConnections;
+            return { connectionBudget, groups: connectionGroups(layout, database.roles, { ...limits, connectionBudget }) };
+        });
     }
-    const plan = databases.map((database, index) => {
-        const connectionBudget = Math.max(1, configs[index]) * limits.maxOpenConnections;
-        return { connectionBudget, groups: connectionGroups(layout, database.roles, { ...limits, connectionBudget }) };
-    });
     const all = plan.flatMap((database) => database.groups);
     checkConnectionBudget(where, layout, all, limits);
     return plan;
