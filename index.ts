@@ -48,6 +48,10 @@ const outputs = {
     ...(vault?.unsealKeys && { vaultUnsealKeys: vault.unsealKeys }),
     /** The ACL policy a CI pipeline's token needs to apply this stack's Vault resources. */
     deployerPolicy: stack.deployerPolicy,
+    /** The ACL policy of a token that may run `pulumi preview --refresh` of this stack and write nothing. */
+    previewPolicy: stack.previewPolicy,
+    /** With `ciOidc`: the JWT login path, audience and roles a workflow logs in with (docs/identity.md). */
+    ...(stack.ciLogin && { ci: stack.ciLogin }),
     postgresAddress: stack.postgresAddress,
     /** The stack's own PostgreSQL container's superuser password (secret). */
     ...(stack.postgres && { postgresSuperuserPassword: stack.postgres.superuserPassword }),

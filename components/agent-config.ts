@@ -2,7 +2,8 @@
  * Pure renderer for a Vault Agent (or OpenBao agent: same syntax) config that keeps one application's database
  * credentials in files or in its environment. No Pulumi here: tests call it directly.
  *
- * The agent logs in with AppRole, reads the app's creds path, renews the lease and its own token, and fetches new
+ * The agent logs in with AppRole, or with a JWT its platform writes to a file (a Kubernetes projected service account
+ * token, a CI job's OIDC token), reads the app's creds path, renews the lease and its own token, and fetches new
  * credentials before the last renewal runs out. Files are written with mode 0600 and atomically replaced, so an app
  * in any language reads a complete file. Syntax: HCL 1, as parsed by the agent (`internal/command/agent/config/config.go`
  * in openbao/openbao: top-level `exec` and `env_template` exclude file `template` stanzas; AppRole's
@@ -22,13 +23,18 @@ export interface AgentConfigSpec {
     vaultAddress: string;
     /** File holding the CA of the Vault API's certificate (`ca_cert`), where the system does not trust it. */
     vaultCaCertFile?: string;
-    /** The app's login path, `auth/<approle path>/login` (stack output `apps.<app>.loginPath`). */
+    /** The app's login path, `auth/<approle or jwt path>/login` (stack output `apps.<app>.loginPath`). */
     loginPath: string;
-    /** File holding the AppRole role id. */
-    roleIdFile: string;
-    /** File holding the secret id; removed after reading unless `keepSecretIdFile`. */
-    secretIdFile: string;
+    /** AppRole: file holding the role id. */
+    roleIdFile?: string;
+    /** AppRole: file holding the secret id; removed after reading unless `keepSecretIdFile`. */
+    secretIdFile?: string;
     keepSecretIdFile?: boolean;
+    /**
+     * JWT instead of AppRole: the role to log in as, and the file the platform keeps the token in. The agent reads it
+     * again for each login and never removes it (the platform rotates it in place).
+     */
+    jwt?: { role: string; tokenFile: string };
     /** Optional file the agent writes its token to (mode 0600), for tools that call Vault themselves. */
     tokenSinkFile?: string;
     /** `<mount>/creds/<role>`. */
@@ -61,11 +67,37 @@ function fileName(dir: string, name: string): string {
     return `${dir.replace(/\/+$/, "")}/${name}`;
 }
 
-/** The AppRole mount the agent logs in at: `auth/<path>` from `auth/<path>/login`. */
-export function approleMountPath(loginPath: string): string {
+/** The auth mount the agent logs in at: `auth/<path>` from `auth/<path>/login`. */
+export function authMountPath(loginPath: string): string {
     const match = /^(auth\/.+)\/login$/.exec(loginPath);
-    if (!match) throw new Error(`renderAgentConfig: loginPath = ${JSON.stringify(loginPath)}: expected auth/<approle path>/login`);
+    if (!match) throw new Error(`renderAgentConfig: loginPath = ${JSON.stringify(loginPath)}: expected auth/<auth method path>/login`);
     return match[1];
+}
+
+/** The `method` block of `auto_auth`: AppRole from the role id and secret id files, or JWT from the token file. */
+function authMethod(spec: AgentConfigSpec): string[] {
+    const mount = `    mount_path = ${agentHclString(authMountPath(spec.loginPath))}`;
+    if (spec.jwt) {
+        return [
+            '    type       = "jwt"',
+            mount,
+            "    config = {",
+            `      path                     = ${agentHclString(spec.jwt.tokenFile)}`,
+            `      role                     = ${agentHclString(spec.jwt.role)}`,
+            "      remove_jwt_after_reading = false",
+            "    }",
+        ];
+    }
+    if (!spec.roleIdFile || !spec.secretIdFile) throw new Error("renderAgentConfig: an AppRole login needs roleIdFile and secretIdFile (or give jwt)");
+    return [
+        '    type       = "approle"',
+        mount,
+        "    config = {",
+        `      role_id_file_path                   = ${agentHclString(spec.roleIdFile)}`,
+        `      secret_id_file_path                 = ${agentHclString(spec.secretIdFile)}`,
+        `      remove_secret_id_file_after_reading = ${spec.keepSecretIdFile ? "false" : "true"}`,
+        "    }",
+    ];
 }
 
 /** The credentials as JSON: username, password, host, port, database, lease id and duration. */
@@ -131,13 +163,7 @@ export function renderAgentConfig(spec: AgentConfigSpec): string {
     const autoAuth = [
         "auto_auth {",
         "  method {",
-        '    type       = "approle"',
-        `    mount_path = ${agentHclString(approleMountPath(spec.loginPath))}`,
-        "    config = {",
-        `      role_id_file_path                   = ${agentHclString(spec.roleIdFile)}`,
-        `      secret_id_file_path                 = ${agentHclString(spec.secretIdFile)}`,
-        `      remove_secret_id_file_after_reading = ${spec.keepSecretIdFile ? "false" : "true"}`,
-        "    }",
+        ...authMethod(spec),
         "  }",
         ...(spec.tokenSinkFile
             ? ["", "  sink {", '    type = "file"', "    config = {", `      path = ${agentHclString(spec.tokenSinkFile)}`, "      mode = 0600", "    }", "  }"]
@@ -184,7 +210,8 @@ export interface AgentStackOutputs {
     database: string;
     roleDatabases?: Record<string, string>;
     credsPaths: Record<string, string>;
-    apps: Record<string, { loginPath: string }>;
+    /** `method` and `role` name a JWT login (AppRole when absent: older outputs have neither). */
+    apps: Record<string, { loginPath: string; method?: "approle" | "jwt"; role?: string }>;
     /** The CAs each server's certificate verifies against (PEM), where the stack knows them, and the sslmode. */
     vaultCaCertificate?: string;
     postgresCaCertificate?: string;
@@ -193,15 +220,23 @@ export interface AgentStackOutputs {
     agents: Record<string, { roles: string[]; config?: string }>;
 }
 
-/** Where the agent's files live for one app: role id, secret id, pid file, CA files and the rendered files, all in `dir`. */
+/**
+ * Where the agent's files live for one app: role id, secret id (or the JWT), pid file, CA files and the rendered
+ * files, all in `dir`.
+ */
 export interface AgentLayout {
     dir: string;
+    /** A JWT login's token file; default `<dir>/jwt`. */
+    jwtFile?: string;
     /** Which of the app's roles to render; default its first. */
     role?: string;
     /** Run the app under the agent instead of signalling it. */
     exec?: string[];
     tokenSinkFile?: string;
 }
+
+/** Where a Kubernetes pod's agent reads its projected service account token (docs/identity.md shows the volume). */
+export const KUBERNETES_TOKEN_FILE = "/var/run/secrets/tokens/vault-pg";
 
 /** Default folder of an app's agent files: a tmpfs on most Linux hosts, so rendered passwords never reach a disk. */
 export function defaultAgentDir(app: string): string {
@@ -221,8 +256,9 @@ export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, ap
         vaultAddress: outputs.vaultAddress,
         ...(outputs.vaultCaCertificate ? { vaultCaCertFile: `${dir}/${AGENT_FILES.vaultCa}` } : {}),
         loginPath: login.loginPath,
-        roleIdFile: `${dir}/role-id`,
-        secretIdFile: `${dir}/secret-id`,
+        ...(login.method === "jwt"
+            ? { jwt: { role: login.role ?? app, tokenFile: layout.jwtFile ?? `${dir}/jwt` } }
+            : { roleIdFile: `${dir}/role-id`, secretIdFile: `${dir}/secret-id` }),
         tokenSinkFile: layout.tokenSinkFile,
         credsPath,
         postgres: {

@@ -22,6 +22,11 @@ export interface DeployerScope {
     appRoleNames: readonly string[];
     /** ACL policy names the stack writes (one per app). */
     policyNames: readonly string[];
+    /** JWT auth methods the stack enables, and those it only reads (enabled by another stack). */
+    jwtAuthPaths?: readonly string[];
+    existingJwtAuthPaths?: readonly string[];
+    /** Roles of JWT auth methods (apps' and CI's): `auth/<path>/role/<name>`. */
+    jwtRoles?: readonly { path: string; name: string }[];
     /** Path of the audit device the stack enables (server mode), if any. */
     auditPath?: string;
     /** The mount is shared with other stacks: read only, and each role's leases revoked by prefix at removal. */
@@ -73,6 +78,26 @@ export function deployerPolicyRules(scope: DeployerScope): PolicyRule[] {
         { path: `sys/auth/${approlePath}`, capabilities: [...CRUD, "sudo"], comment: `Enable, read and disable AppRole at "${approlePath}".` },
         { path: `sys/mounts/auth/${approlePath}/tune`, capabilities: ["read", "update"], comment: "Tune the AppRole method." },
     );
+    for (const path of scope.jwtAuthPaths ?? []) {
+        // vault.jwt.AuthBackend: sys/auth/<path>, its config at auth/<path>/config and its tune
+        // (vault/resource_jwt_auth_backend.go: jwtAuthBackendWrite, jwtAuthBackendRead).
+        rules.push(
+            { path: `sys/auth/${path}`, capabilities: [...CRUD, "sudo"], comment: `Enable, read and disable the JWT auth method at "${path}".` },
+            { path: `auth/${path}/config`, capabilities: ["create", "read", "update"], comment: "Its issuer and keys." },
+            { path: `sys/mounts/auth/${path}/tune`, capabilities: ["read", "update"], comment: "Tune it." },
+        );
+    }
+    for (const path of scope.existingJwtAuthPaths ?? []) {
+        rules.push(
+            { path: `sys/auth/${path}`, capabilities: ["read", "sudo"], comment: `Read the shared JWT auth method at "${path}".` },
+            { path: `auth/${path}/config`, capabilities: ["read"], comment: "Its issuer and keys." },
+            { path: `sys/mounts/auth/${path}/tune`, capabilities: ["read"], comment: "Its tune." },
+        );
+    }
+    for (const role of scope.jwtRoles ?? []) {
+        // vault.jwt.AuthBackendRole: POST/GET/DELETE auth/<path>/role/<name> (vault/resource_jwt_auth_backend_role.go).
+        rules.push({ path: `auth/${role.path}/role/${role.name}`, capabilities: CRUD, comment: `JWT role "${role.name}".` });
+    }
     for (const role of scope.appRoleNames) {
         const rolePath = `auth/${approlePath}/role/${role}`;
         rules.push(
@@ -95,4 +120,28 @@ export function deployerPolicyRules(scope: DeployerScope): PolicyRule[] {
 /** The deployer policy's text (HCL). */
 export function deployerPolicy(scope: DeployerScope): string {
     return renderPolicy(deployerPolicyRules(scope));
+}
+
+/**
+ * What a `pulumi preview --refresh` of the stack reads, and nothing it writes: the deployer's rules cut to their reads
+ * (`sudo` kept where a read needs it, sys/auth and sys/audit), plus the child token the provider makes for itself
+ * (a child of this token, with its policies or fewer: internal/provider/meta.go, createChildToken).
+ */
+export function previewPolicyRules(scope: DeployerScope): PolicyRule[] {
+    const rules: PolicyRule[] = [];
+    for (const rule of deployerPolicyRules(scope)) {
+        if (rule.path === "auth/token/create") {
+            rules.push(rule);
+            continue;
+        }
+        if (!rule.capabilities.includes("read")) continue;
+        const capabilities = ["read", ...rule.capabilities.filter((capability) => capability === "list" || capability === "sudo")];
+        rules.push({ ...rule, capabilities });
+    }
+    return rules;
+}
+
+/** The preview policy's text (HCL). */
+export function previewPolicy(scope: DeployerScope): string {
+    return renderPolicy(previewPolicyRules(scope));
 }

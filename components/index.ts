@@ -27,7 +27,11 @@ export type { StaticRoleArgs } from "./static-role";
 export { AppRoleAuth } from "./approle-auth";
 export type { AppRoleAuthArgs } from "./approle-auth";
 export { AppAccess } from "./app-access";
-export type { AppAccessArgs } from "./app-access";
+export type { AppAccessArgs, AppLoginMethod } from "./app-access";
+export { JwtAuth } from "./jwt-auth";
+export type { JwtAuthArgs } from "./jwt-auth";
+export { CiAccess } from "./ci-access";
+export type { CiAccessArgs, CiLogin } from "./ci-access";
 export { CertificateAuthority, ServerCertificate } from "./certificates";
 export { LeaseRevocation } from "./lease-revocation";
 export type { LeaseRevocationArgs } from "./lease-revocation";
@@ -36,6 +40,7 @@ export type { CertificateAuthorityArgs, CertificateLifetime, ServerCertificateAr
 // What the components take.
 export type {
     AppSpec,
+    CiOidcSpec,
     ConnectionLayout,
     DatabaseSpec,
     DatabaseRoleSpec,
@@ -43,6 +48,10 @@ export type {
     ExistingPostgres,
     ExistingVault,
     Flavor,
+    GithubBinding,
+    JwtBindingSpec,
+    JwtIssuerSpec,
+    KubernetesBinding,
     PostgresClientTls,
     SslMode,
     StaticRoleSpec,
@@ -75,7 +84,7 @@ export {
 } from "./sql";
 export type { AccessLevel, GroupRoleNames, RoleStatements } from "./sql";
 export { appPolicy, credsPath, staticCredsPath } from "./hcl";
-export { deployerPolicy } from "./deployer-policy";
+export { deployerPolicy, previewPolicy } from "./deployer-policy";
 export type { DeployerScope } from "./deployer-policy";
 export { serverConfigHcl } from "./server-config";
 export { postgresHbaConf, vaultTlsListenerHcl } from "./container-tls";

@@ -7,13 +7,15 @@
  * on the role and its connection config, so it is deleted before both.
  *
  * Like vault-init.ts, its provider uses only globals, `require` and the Vault client (vault-api.ts), which Pulumi
- * serializes into the state; the token it revokes with is kept there as a secret.
+ * serializes into the state; the token it revokes with is kept there as a secret. Without one it revokes with the
+ * `VAULT_TOKEN` of the environment the delete runs in (a CI job's OIDC login): the provider host inherits the CLI's.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { vaultRequest } from "./vault-api";
 
 export interface LeaseRevocationInputs {
     address: string;
+    /** "" for the environment's `VAULT_TOKEN`. */
     token: string;
     caCertificate?: string;
     /** Lease prefixes, e.g. `database/creds/reader`. */
@@ -22,7 +24,7 @@ export interface LeaseRevocationInputs {
 
 /** Revokes every lease under the prefix and waits for it; a prefix with no leases, or a mount gone, is done. */
 export async function revokeLeasePrefix(inputs: LeaseRevocationInputs): Promise<void> {
-    await vaultRequest(inputs.address, inputs.token, "PUT", `sys/leases/revoke-prefix/${inputs.prefix}`, {}, { caCertificate: inputs.caCertificate }).catch((error: { status?: number }) => {
+    await vaultRequest(inputs.address, inputs.token || process.env.VAULT_TOKEN, "PUT", `sys/leases/revoke-prefix/${inputs.prefix}`, {}, { caCertificate: inputs.caCertificate }).catch((error: { status?: number }) => {
         if (error.status !== 404) throw error;
     });
 }
@@ -45,7 +47,8 @@ const revocationProvider: pulumi.dynamic.ResourceProvider = {
 
 export interface LeaseRevocationArgs {
     address: pulumi.Input<string>;
-    token: pulumi.Input<string>;
+    /** Unset: the `VAULT_TOKEN` of the environment the delete runs in. */
+    token?: pulumi.Input<string>;
     caCertificate?: pulumi.Input<string>;
     prefix: pulumi.Input<string>;
 }
@@ -53,6 +56,6 @@ export interface LeaseRevocationArgs {
 /** Revokes the leases under `prefix` when deleted; give it `dependsOn` the role and its connection config. */
 export class LeaseRevocation extends pulumi.dynamic.Resource {
     constructor(name: string, args: LeaseRevocationArgs, opts?: pulumi.CustomResourceOptions) {
-        super(revocationProvider, name, { ...args, token: pulumi.secret(args.token) }, { ...opts, additionalSecretOutputs: ["token"] }, "vault-pg", "LeaseRevocation");
+        super(revocationProvider, name, { ...args, token: pulumi.secret(args.token ?? "") }, { ...opts, additionalSecretOutputs: ["token"] }, "vault-pg", "LeaseRevocation");
     }
 }

@@ -36,7 +36,7 @@ export interface SharedDatabaseSettings {
      * The mount exists and is shared with other stacks: given, with what revokes a role's leases when the stack lets
      * go of it (the stack's Vault address, a token allowed `sudo` on `sys/leases/revoke-prefix/<mount>/creds/*`).
      */
-    existingMount?: { address: pulumi.Input<string>; token: pulumi.Input<string>; caCertificate?: pulumi.Input<string> };
+    existingMount?: { address: pulumi.Input<string>; token?: pulumi.Input<string>; caCertificate?: pulumi.Input<string> };
 }
 
 /** A declared database. */

@@ -61,10 +61,11 @@ export interface VaultSide {
 /** The stack's Vault container (`container.certificateAuthority`: TLS only), or a provider for the existing one. */
 export function vaultSide(parent: pulumi.Resource, name: string, container: VaultServerArgs, existing: ExistingVault | undefined): VaultSide {
     if (existing) {
-        // terraform-provider-vault takes a CA only as a file (local-pem-file.ts).
+        // terraform-provider-vault takes a CA only as a file (local-pem-file.ts), and without a token reads VAULT_TOKEN
+        // from its environment (internal/provider/meta.go, GetToken).
         const providerTls = existing.caCertificate !== undefined ? { caCertFile: localPemFile(existing.caCertificate) } : {};
         return {
-            provider: new vault.Provider(`${name}-vault-provider`, { address: existing.address, token: pulumi.secret(existing.token), ...providerTls }, { parent }),
+            provider: new vault.Provider(`${name}-vault-provider`, { address: existing.address, ...(existing.token !== undefined && existing.token !== "" ? { token: pulumi.secret(existing.token) } : {}), ...providerTls }, { parent }),
             address: pulumi.output(existing.address),
             caCertificate: existing.caCertificate === undefined ? undefined : pulumi.output(existing.caCertificate),
         };

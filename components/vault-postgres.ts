@@ -1,21 +1,23 @@
 /**
  * The composite (VaultPostgres): PostgreSQL and Vault (containers with the stack CA's certificates, or existing
  * servers), and per database (stack-databases.ts) the access model, connection configs, roles and static roles on
- * one mount; AppRole access per application; and the outputs applications read.
+ * one mount; each application's login (AppRole or JWT) and CI's (stack-identity.ts); and the outputs applications read.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { PostgresAccessModel } from "./access-model";
-import { AppAccess, appPolicyName } from "./app-access";
+import { AppAccess } from "./app-access";
 import { AppRoleAuth } from "./approle-auth";
+import { CiAccess, CiLogin } from "./ci-access";
+import { JwtAuth } from "./jwt-auth";
+import { AppLogin, declareIdentity } from "./stack-identity";
 import { CertificateAuthority } from "./certificates";
 import { planConnections } from "./connection-layout";
 import { DatabaseRole } from "./database-role";
 import { declareAccessModel, declareDatabase, SharedDatabaseSettings, StackDatabase } from "./stack-databases";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { postgresSide, vaultSide } from "./stack-servers";
-import { deployerPolicy } from "./deployer-policy";
-import { agentConfigForApp, defaultAgentDir } from "./agent-config";
+import { agentConfigForApp, defaultAgentDir, KUBERNETES_TOKEN_FILE } from "./agent-config";
 import { PostgresClientTls, vaultSideTlsFiles } from "./postgres-tls";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { GroupRoleNames } from "./sql";
@@ -24,7 +26,8 @@ import {
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
     checkUnsealShares, checkVaultMode, checkVaultStorage, invalid, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
     DatabaseSpec, ExistingPostgres, ExistingVault, Flavor, resolveDatabases, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
-    resolveApps, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
+    resolveApps, resolveCiOidc, resolveJwtIssuers, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
+    CiOidcSpec, JwtIssuerSpec,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
 import { VaultServer } from "./vault-server";
@@ -110,14 +113,13 @@ export interface VaultPostgresArgs {
     sharedMount?: boolean;
     /** With `existingVault`: the AppRole auth method at `approlePath` exists and other stacks use it too. Default false. */
     sharedApprole?: boolean;
+    /** Issuers whose tokens apps log in with (an app's `jwt.auth` names one): one JWT auth method each. */
+    jwtAuth?: JwtIssuerSpec[];
+    /** CI logs in with its job's OIDC token: a read-only preview role for every run, the deployer role on the deploy branch. */
+    ciOidc?: CiOidcSpec;
 }
 
-/** What one application needs to log in. */
-export interface AppLogin {
-    policyName: string;
-    roleId: string;
-    loginPath: string;
-}
+export type { AppLogin };
 
 /**
  * Everything wired together: PostgreSQL and a Vault dev server on one Docker network (or existing servers), the
@@ -137,6 +139,11 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly accessModel: PostgresAccessModel;
     public readonly engine: DatabaseSecretsEngine;
     public readonly approle: AppRoleAuth;
+    /** JWT auth method path → its JwtAuth (`jwtAuth`). */
+    public readonly jwtAuth: Record<string, JwtAuth>;
+    /** CI's OIDC logins (`ciOidc`), and what a workflow needs to log in. */
+    public readonly ci?: CiAccess;
+    public readonly ciLogin?: pulumi.Output<CiLogin>;
     /** Role name → its DatabaseRole (every database's). */
     public readonly roles: Record<string, DatabaseRole>;
     /** Database name → its access model, engine (connection configs) and roles; the first is `database`. */
@@ -149,10 +156,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
     public readonly mountPath: pulumi.Output<string>;
     /** Role name → `<mount>/creds/<role>`. */
     public readonly credsPaths: pulumi.Output<Record<string, string>>;
-    /** App name → policy name, AppRole role id and login path. */
+    /** App name → login method, policy name, login path, role (and AppRole role id). */
     public readonly apps: pulumi.Output<Record<string, AppLogin>>;
     /** The least-privilege ACL policy (HCL) a token needs to apply this stack's Vault resources (README). */
     public readonly deployerPolicy: string;
+    /** The ACL policy (HCL) of a token that may preview the stack with refresh and change nothing. */
+    public readonly previewPolicy: string;
     /** Static role name → `<mount>/static-creds/<name>`. */
     public readonly staticCredsPaths: pulumi.Output<Record<string, string>>;
     /** The stack CA's certificate (PEM), with TLS and a container; clients verify the stack's servers with it. */
@@ -188,7 +197,10 @@ export class VaultPostgres extends pulumi.ComponentResource {
         const vaultAdminUsername = checkSqlName(where, "vaultAdminUsername", args.vaultAdminUsername ?? DEFAULTS.vaultAdminUsername);
         const databases = resolveDatabases(where, args.databases, { name: database, roles: resolveRoles(where, args.roles), staticRoles: resolveStaticRoles(where, args.staticRoles) });
         const roles = databases.flatMap((spec) => spec.roles);
-        const apps = resolveApps(where, args.apps, roles, databases.flatMap((spec) => spec.staticRoles));
+        const jwtIssuers = resolveJwtIssuers(where, args.jwtAuth);
+        const apps = resolveApps(where, args.apps, roles, databases.flatMap((spec) => spec.staticRoles), jwtIssuers.map((issuer) => issuer.path));
+        const ci = resolveCiOidc(where, args.ciOidc);
+        if (ci && jwtIssuers.some((issuer) => issuer.path === ci.path)) throw invalid(where, "ciOidc.path", ci.path, "is also a path of jwtAuth; CI's issuer gets its own auth method");
         // Every database's connection configs on the one budget: refused here, before anything is registered.
         const plan = planConnections(where, connections, databases.map((spec) => ({ name: spec.name, roles: [...spec.roles, ...spec.staticRoles] })), limits);
 
@@ -276,48 +288,33 @@ export class VaultPostgres extends pulumi.ComponentResource {
         this.staticCredsPaths = pulumi.all(declared.flatMap((database) => database.staticCredsPaths)).apply((entries) => Object.fromEntries(entries));
         this.roleDatabases = Object.fromEntries(databases.flatMap((spec) => [...spec.roles, ...spec.staticRoles].map((role) => [role.name, spec.name])));
 
-        this.approle = new AppRoleAuth(`${name}-approle`, { path: approlePath, existing: args.sharedApprole }, goesWithServer);
-        this.appAccess = {};
-        for (const app of apps) {
-            this.appAccess[app.name] = new AppAccess(
-                `${name}-app-${app.name}`,
-                {
-                    name: app.name,
-                    roles: app.roles,
-                    tokenTtl: app.tokenTtlSeconds,
-                    tokenMaxTtl: app.tokenMaxTtlSeconds,
-                    secretIdTtl: app.secretIdTtlSeconds,
-                    staticRoles: app.staticRoles,
-                    // The plain path, so the policy text is known at preview (the policy pack reads it).
-                    mountPath,
-                    approlePath: this.approle.path,
-                },
-                goesWithServer,
-            );
-        }
-        this.apps = pulumi
-            .all(
-                Object.entries(this.appAccess).map(([appName, access]) =>
-                    pulumi
-                        .all([access.policyName, access.roleId, access.loginPath])
-                        .apply(([policyName, roleId, loginPath]): [string, AppLogin] => [appName, { policyName, roleId, loginPath }]),
-                ),
-            )
-            .apply((entries) => Object.fromEntries(entries));
-
         // Plain names: the connections are named after the database (DatabaseSecretsEngine's default) and the layout.
-        this.deployerPolicy = deployerPolicy({
-            mountPath,
-            connectionNames: plan.flatMap((planned, index) => planned.groups.map((group) => `${databases[index].name}${group.suffix}`)),
-            rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
-            roleNames: roles.map((role) => role.name),
-            staticRoleNames: databases.flatMap((spec) => spec.staticRoles.map((role) => role.name)),
+        const identity = declareIdentity(name, {
             approlePath,
-            appRoleNames: apps.map((app) => app.name),
-            policyNames: apps.map((app) => appPolicyName(app.name)),
-            auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
-            sharedMount: args.sharedMount === true,
+            sharedApprole: args.sharedApprole,
+            apps,
+            jwtIssuers,
+            ci: args.ciOidc,
+            mountPath,
+            opts: goesWithServer,
+            scope: {
+                mountPath,
+                connectionNames: plan.flatMap((planned, index) => planned.groups.map((group) => `${databases[index].name}${group.suffix}`)),
+                rotateRoot: args.rotateRootCredentials ?? DEFAULTS.rotateRootCredentials,
+                roleNames: roles.map((role) => role.name),
+                staticRoleNames: databases.flatMap((spec) => spec.staticRoles.map((role) => role.name)),
+                auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
+                sharedMount: args.sharedMount === true,
+            },
         });
+        this.approle = identity.approle;
+        this.jwtAuth = identity.jwtAuth;
+        this.appAccess = identity.appAccess;
+        this.apps = identity.apps;
+        this.ci = identity.ci;
+        this.ciLogin = identity.ciLogin;
+        this.deployerPolicy = identity.deployerPolicy;
+        this.previewPolicy = identity.previewPolicy;
 
         this.agents = pulumi
             .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps, this.vaultCaCertificate, this.postgresTls.caCertificate])
@@ -327,11 +324,18 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 return Object.fromEntries(
                     withDynamicRoles.map((app) => [
                         app.name,
-                        { roles: app.roles, config: agentConfigForApp(outputs, app.name, app.roles, { dir: defaultAgentDir(app.name) }) },
+                        {
+                            roles: app.roles,
+                            config: agentConfigForApp(outputs, app.name, app.roles, {
+                                dir: defaultAgentDir(app.name),
+                                // A Kubernetes app's token is the projected service account token (docs/identity.md).
+                                ...(app.jwt?.boundSubject?.startsWith("system:serviceaccount:") ? { jwtFile: KUBERNETES_TOKEN_FILE } : {}),
+                            }),
+                        },
                     ]),
                 );
             });
 
-        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps });
+        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, previewPolicy: this.previewPolicy, ...(this.ciLogin ? { ci: this.ciLogin } : {}), vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps });
     }
 }

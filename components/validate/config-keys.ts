@@ -3,13 +3,13 @@
  * description Pulumi.yaml declares, and the README's config table row. `npm run sync-config` writes Pulumi.yaml's
  * `config:` section and the README table from this table; test/unit/config-keys.test.ts fails when they differ.
  *
- * "secret" keys are read with `getSecret` and "list" keys are set per stack: neither appears in Pulumi.yaml, since a
+ * "secret" keys are read with `getSecret` and "list" and "object" keys are set per stack: none appears in Pulumi.yaml, since a
  * typed key there without a default is required by the CLI. An empty default means "not set".
  */
 import { DEFAULTS } from "./settings";
 
 export interface ConfigKey {
-    type: "string" | "integer" | "boolean" | "list" | "secret";
+    type: "string" | "integer" | "boolean" | "list" | "object" | "secret";
     /** Pulumi.yaml's default (scalar keys only). */
     default?: string | number | boolean;
     /** Pulumi.yaml's description (scalar keys only). */
@@ -255,6 +255,14 @@ export const CONFIG_KEYS = {
         type: "list",
         docs: { type: "list", default: "`[]`", meaning: "`{ name, roles: [role names], tokenTtl?, tokenMaxTtl?, secretIdTtl?, staticRoles?: [names] }`; `secretIdTtl` defaults to `0` (no expiry), else must exceed `tokenMaxTtl`" },
     },
+    jwtAuth: {
+        type: "list",
+        docs: { type: "list", default: "`[]`", meaning: "issuers whose tokens apps log in with: `{ path, oidcDiscoveryUrl \\| jwksUrl \\| publicKeys, caCertificate?, boundIssuer?, existing? }`; an app then takes `jwt: { auth: <path>, audience, kubernetes \\| github \\| subject/claims }` ([identity](docs/identity.md))" },
+    },
+    ciOidc: {
+        type: "object",
+        docs: { type: "object", default: "not set", meaning: "`{ repository, deployBranch?, deployEnvironment?, path?, audience?, issuer?, existingAuth? }`: CI logs in with the job's OIDC token, a read-only preview role for every run, the deployer role on the deploy branch ([CI with OIDC](docs/identity.md#ci-with-oidc))" },
+    },
     databases: {
         type: "list",
         docs: { type: "list", default: "`[]`", meaning: "further databases on the same PostgreSQL: `{ name, roles: [...], staticRoles?: [...] }`, each with its own groups and Vault admin (`<name>_vault`), on the same mount and AppRole; role names unique across all ([Many databases](docs/databases.md))" },
@@ -271,7 +279,7 @@ export type StackConfigKey = keyof typeof CONFIG_KEYS;
 export function pulumiYamlConfig(): Record<string, { type: string; description: string; default: string | number | boolean }> {
     const declared: Record<string, { type: string; description: string; default: string | number | boolean }> = {};
     for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
-        if (spec.type === "list" || spec.type === "secret") continue;
+        if (spec.type === "list" || spec.type === "object" || spec.type === "secret") continue;
         declared[key] = { type: spec.type, description: spec.description!, default: spec.default! };
     }
     return declared;

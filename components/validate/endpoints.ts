@@ -43,8 +43,11 @@ export interface ExistingPostgres {
 export interface ExistingVault {
     /** API address, e.g. "https://vault.example.com:8200". */
     address: pulumi.Input<string>;
-    /** A token allowed to apply the stack's Vault resources. */
-    token: pulumi.Input<string>;
+    /**
+     * A token allowed to apply the stack's Vault resources. Unset: the `VAULT_TOKEN` of the environment pulumi runs
+     * in, such as a CI job's OIDC login (docs/identity.md), and no token is kept in the stack's config or state.
+     */
+    token?: pulumi.Input<string>;
     /** The CA that issued the server's certificate (PEM), where it is not one the system trusts. */
     caCertificate?: pulumi.Input<string>;
     /** Allow an http:// address to a host beyond this machine. */
@@ -115,9 +118,9 @@ export function checkExistingVault(where: string, prefix: string, existing: Exis
     checkVaultAddress(where, prefix ? `${prefix}.address` : "vaultAddress", existing.address);
     checkVaultTransport(where, (name) => (prefix ? `${prefix}.${name}` : `vault${name[0].toUpperCase()}${name.slice(1)}`), existing.address, existing.allowPlaintext);
     checkPem(where, prefix ? `${prefix}.caCertificate` : "vaultCaCertificate", existing.caCertificate, "certificate");
-    if (existing.token === undefined || existing.token === "") {
+    if ((existing.token === undefined || existing.token === "") && !process.env.VAULT_TOKEN) {
         throw invalid(where, prefix ? `${prefix}.token` : "vaultToken", existing.token,
-            "an existing Vault needs a token that may apply the stack's resources (pulumi config set --secret vault-pg:vaultToken ...)");
+            "an existing Vault needs a token that may apply the stack's resources: VAULT_TOKEN in the environment (a CI login), or pulumi config set --secret vault-pg:vaultToken ...");
     }
     return existing;
 }

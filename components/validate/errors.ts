@@ -25,3 +25,10 @@ export function show(value: unknown): string {
     const text = typeof value === "number" || typeof value === "bigint" ? String(value) : (JSON.stringify(value) ?? String(value));
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** A key a spec does not know is a typo (`tokenTTL`, `serviceaccount`), never a value to ignore. */
+export function rejectUnknownKeys(where: string, spec: Record<string, unknown>, known: readonly string[]): void {
+    for (const key of Object.keys(spec)) {
+        if (!known.includes(key)) throw invalid(where, key, spec[key], `unknown key; known keys are ${known.join(", ")}`);
+    }
+}

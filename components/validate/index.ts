@@ -13,3 +13,5 @@ export * from "./specs";
 export * from "./stack-config";
 export * from "./tls";
 export * from "./databases";
+export * from "./jwt";
+export * from "./ci";

@@ -29,6 +29,12 @@ export const DEFAULTS = {
     database: "app",
     mountPath: "database",
     approlePath: "approle",
+    /** The JWT auth method GitHub Actions' tokens are verified by, and the branch deploys run from. */
+    ciOidcPath: "github-actions",
+    ciDeployBranch: "main",
+    /** A CI job's Vault token: long enough for a preview with refresh, or for an up. */
+    ciPreviewTokenTtlSeconds: 900,
+    ciDeployTokenTtlSeconds: 3600,
     vaultAdminUsername: "vault_admin",
     /**
      * Per connection config. The plugin's mutex lets one operation at a time use a config's pool (docs/performance.md:

@@ -3,7 +3,8 @@
  * and duplicates included) and returns it with defaults applied and TTLs in seconds.
  */
 import { ACCESS_LEVELS, AccessLevel, MAX_ROLE_NAME_LENGTH, POSTGRES_MAX_IDENTIFIER_LENGTH } from "../sql";
-import { invalid, show } from "./errors";
+import { invalid, rejectUnknownKeys, show } from "./errors";
+import { JwtBindingSpec, JwtRoleBinding, resolveJwtBinding } from "./jwt";
 import { checkSafeName, checkSqlName } from "./names";
 import { Duration, parseDuration } from "./scalars";
 import { DEFAULTS, MAX_APP_NAME_LENGTH, MIN_STATIC_ROTATION_SECONDS } from "./settings";
@@ -78,10 +79,15 @@ export interface AppSpec {
     secretIdTtl?: Duration;
     /** Names of static roles whose current password it may read. */
     staticRoles?: string[];
+    /**
+     * Log in with a token the platform signs (a Kubernetes service account, a GitHub Actions job, any OIDC issuer)
+     * instead of AppRole: no secret id to deliver. docs/identity.md.
+     */
+    jwt?: JwtBindingSpec;
 }
 
 /** The keys an app entry may have, in the order the docs list them. */
-export const APP_SPEC_KEYS: readonly (keyof AppSpec)[] = ["name", "roles", "staticRoles", "tokenTtl", "tokenMaxTtl", "secretIdTtl"];
+export const APP_SPEC_KEYS: readonly (keyof AppSpec)[] = ["name", "roles", "staticRoles", "tokenTtl", "tokenMaxTtl", "secretIdTtl", "jwt"];
 
 export interface ResolvedAppSpec {
     name: string;
@@ -90,9 +96,17 @@ export interface ResolvedAppSpec {
     tokenTtlSeconds: number;
     tokenMaxTtlSeconds: number;
     secretIdTtlSeconds: number;
+    /** Its JWT login, where it has one (then it has no AppRole role). */
+    jwt?: JwtRoleBinding;
 }
 
-export function resolveApp(where: string, spec: unknown, roles: readonly ResolvedRoleSpec[], staticRoles: readonly ResolvedStaticRoleSpec[] = []): ResolvedAppSpec {
+export function resolveApp(
+    where: string,
+    spec: unknown,
+    roles: readonly ResolvedRoleSpec[],
+    staticRoles: readonly ResolvedStaticRoleSpec[] = [],
+    jwtAuthPaths?: readonly string[],
+): ResolvedAppSpec {
     if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
         throw invalid(where, "app", spec, "an app must be an object { name, roles }");
     }
@@ -113,11 +127,15 @@ export function resolveApp(where: string, spec: unknown, roles: readonly Resolve
     const roleNames = raw.roles as string[];
     rejectDuplicates(at, "roles", roleNames);
     const longestLease = Math.max(0, ...roleNames.map((role) => known.get(role)!.maxTtlSeconds));
+    if (raw.jwt !== undefined && raw.secretIdTtl !== undefined) {
+        throw invalid(at, "secretIdTtl", raw.secretIdTtl, "applies only to AppRole logins; this app logs in with jwt");
+    }
     return {
         name,
         roles: roleNames,
         staticRoles: staticNames,
         ...resolveTokenTtls(at, raw, (tokenTtlSeconds) => Math.max(tokenTtlSeconds, longestLease)),
+        ...(raw.jwt !== undefined ? { jwt: resolveJwtBinding(at, raw.jwt, jwtAuthPaths ?? []) } : {}),
     };
 }
 
@@ -161,13 +179,19 @@ export function resolveTokenTtls(
     return { tokenTtlSeconds, tokenMaxTtlSeconds, secretIdTtlSeconds };
 }
 
-export function resolveApps(where: string, specs: unknown, roles: readonly ResolvedRoleSpec[], staticRoles: readonly ResolvedStaticRoleSpec[] = []): ResolvedAppSpec[] {
+export function resolveApps(
+    where: string,
+    specs: unknown,
+    roles: readonly ResolvedRoleSpec[],
+    staticRoles: readonly ResolvedStaticRoleSpec[] = [],
+    jwtAuthPaths: readonly string[] = [],
+): ResolvedAppSpec[] {
     if (specs === undefined) return [];
     if (!Array.isArray(specs)) {
         throw invalid(where, "apps", specs, "apps must be a list of { name, roles }");
     }
     const apps = specs.map((spec, index) => {
-        const app = resolveApp(`${where} apps[${index}]`, spec, roles, staticRoles);
+        const app = resolveApp(`${where} apps[${index}]`, spec, roles, staticRoles, jwtAuthPaths);
         rejectUnknownKeys(`${where} apps[${index}] "${app.name}"`, spec as Record<string, unknown>, APP_SPEC_KEYS);
         return app;
     });
@@ -175,12 +199,6 @@ export function resolveApps(where: string, specs: unknown, roles: readonly Resol
     return apps;
 }
 
-/** A key a spec does not know is a typo (`tokenTTL`), never a value to ignore. */
-function rejectUnknownKeys(where: string, spec: Record<string, unknown>, known: readonly string[]): void {
-    for (const key of Object.keys(spec)) {
-        if (!known.includes(key)) throw invalid(where, key, spec[key], `unknown key; known keys are ${known.join(", ")}`);
-    }
-}
 
 /** A Postgres login user with a fixed name whose password Vault owns and rotates (a Vault static role). */
 export interface StaticRoleSpec {

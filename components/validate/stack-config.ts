@@ -10,6 +10,8 @@ import { checkConnectionLayout, checkContainerPath, checkFlavor, checkModeWithou
 import { ConnectionLayout, Flavor, SslMode, VaultMode, VaultStorage } from "./settings";
 import { DatabaseSpec, resolveDatabases } from "./databases";
 import { DEFAULTS } from "./settings";
+import { CiOidcSpec, resolveCiOidc } from "./ci";
+import { JwtIssuerSpec, resolveJwtIssuers } from "./jwt";
 import { AppSpec, DatabaseRoleSpec, resolveApps, ResolvedRoleSpec, ResolvedStaticRoleSpec, resolveRoles, resolveStaticRoles, StaticRoleSpec } from "./specs";
 
 /** Keys whose Pulumi.yaml default is "": empty means "not set" (a per-flavor image, a container instead of a server). */
@@ -53,6 +55,8 @@ export interface StackSettings {
     apps: AppSpec[];
     staticRoles?: StaticRoleSpec[];
     databases?: DatabaseSpec[];
+    jwtAuth?: JwtIssuerSpec[];
+    ciOidc?: CiOidcSpec;
 }
 
 /**
@@ -86,7 +90,7 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
         try {
             return JSON.parse(text);
         } catch {
-            throw invalid(where, key, text, "must be a list (YAML sequence)");
+            throw invalid(where, key, text, kind === "object" ? "must be an object (YAML mapping)" : "must be a list (YAML sequence)");
         }
     };
     const str = (key: StackConfigKey): string | undefined => value(key) as string | undefined;
@@ -98,7 +102,11 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
     const roles = resolveRoles(where, value("roles"));
     const staticRoles = resolveStaticRoles(where, value("staticRoles"));
     const databases = resolveDatabases(where, value("databases"), { name: str("database") ?? DEFAULTS.database, roles, staticRoles });
-    const apps = resolveApps(where, value("apps"), databases.flatMap((spec) => spec.roles), databases.flatMap((spec) => spec.staticRoles));
+    const jwtIssuers = resolveJwtIssuers(where, value("jwtAuth"));
+    const apps = resolveApps(where, value("apps"), databases.flatMap((spec) => spec.roles), databases.flatMap((spec) => spec.staticRoles), jwtIssuers.map((issuer) => issuer.path));
+    // Checked here for one-line errors naming the key; the composite takes the spec as written.
+    const ciOidc = value("ciOidc") as CiOidcSpec | undefined;
+    resolveCiOidc(where, ciOidc);
     const mode = checkVaultMode(where, "vaultMode", str("vaultMode"));
     const unseal = checkUnsealShares(where, { shares: "vaultUnsealShares", threshold: "vaultUnsealThreshold" }, int("vaultUnsealShares"), int("vaultUnsealThreshold"));
     const storage = checkVaultStorage(where, "vaultStorage", str("vaultStorage"));
@@ -143,15 +151,18 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
               }
             : {}),
         apps: apps.map(
-            (app): AppSpec => ({
+            (app, index): AppSpec => ({
                 name: app.name,
                 roles: app.roles,
                 ...(app.staticRoles.length > 0 ? { staticRoles: app.staticRoles } : {}),
                 tokenTtl: app.tokenTtlSeconds,
                 tokenMaxTtl: app.tokenMaxTtlSeconds,
-                secretIdTtl: app.secretIdTtlSeconds,
+                // A JWT login as written: checked above, resolved again by the composite.
+                ...(app.jwt ? { jwt: (value("apps") as AppSpec[])[index].jwt } : { secretIdTtl: app.secretIdTtlSeconds }),
             }),
         ),
+        ...(jwtIssuers.length > 0 ? { jwtAuth: jwtIssuers } : {}),
+        ...(ciOidc !== undefined ? { ciOidc } : {}),
         ...(staticRoles.length > 0
             ? {
                   staticRoles: staticRoles.map(staticRoleSpec),

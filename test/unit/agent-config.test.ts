@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { agentConfigForApp, AgentConfigSpec, approleMountPath, envTemplate, jsonTemplate, renderAgentConfig, signalCommand } from "../../components/agent-config";
+import { agentConfigForApp, AgentConfigSpec, authMountPath, envTemplate, jsonTemplate, renderAgentConfig, signalCommand } from "../../components/agent-config";
 import { hclString } from "../../components/hcl";
 import { checkOutputs, parseArgs, run } from "../../scripts/agent-config";
 
@@ -65,7 +65,7 @@ describe("renderAgentConfig", () => {
         expect(() => renderAgentConfig({ ...spec, postgres: { ...spec.postgres, host: "{{ env \"X\" }}" } })).toThrow(
             'renderAgentConfig: postgres.host = "{{ env \\"X\\" }}": must not contain "{{" or "}}"',
         );
-        expect(() => approleMountPath("auth/approle")).toThrow('renderAgentConfig: loginPath = "auth/approle": expected auth/<approle path>/login');
+        expect(() => authMountPath("auth/approle")).toThrow('renderAgentConfig: loginPath = "auth/approle": expected auth/<auth method path>/login');
     });
 });
 

@@ -431,8 +431,8 @@ path "auth/token/renew-self" {
             expect(await resolve(shop.mountPath)).toBe("team/db");
             expect(await resolve(shop.credsPaths)).toEqual({ reader: "team/db/creds/reader", migrator: "team/db/creds/migrator" });
             expect(await resolve(shop.apps)).toEqual({
-                storefront: { policyName: "storefront-db", roleId: "mock-role-id-storefront", loginPath: "auth/team-approle/login" },
-                deployer: { policyName: "deployer-db", roleId: "mock-role-id-deployer", loginPath: "auth/team-approle/login" },
+                storefront: { method: "approle", policyName: "storefront-db", roleId: "mock-role-id-storefront", loginPath: "auth/team-approle/login", role: "storefront" },
+                deployer: { method: "approle", policyName: "deployer-db", roleId: "mock-role-id-deployer", loginPath: "auth/team-approle/login", role: "deployer" },
             });
             expect(shop.groupRoles.owner).toBe("shop_owner");
         });

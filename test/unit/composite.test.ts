@@ -155,8 +155,8 @@ describe("VaultPostgres graph", () => {
             migrator: "team/db/creds/migrator",
         });
         expect(await resolve(stack.apps)).toEqual({
-            web: { policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login" },
-            deploy: { policyName: "deploy-db", roleId: "mock-role-id-deploy", loginPath: "auth/approle/login" },
+            web: { method: "approle", policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login", role: "web" },
+            deploy: { method: "approle", policyName: "deploy-db", roleId: "mock-role-id-deploy", loginPath: "auth/approle/login", role: "deploy" },
         });
         expect(stack.groupRoles).toEqual({ readonly: "shop_readonly", readwrite: "shop_readwrite", owner: "shop_owner" });
         expect(stack.vault?.flavor).toBe("openbao");

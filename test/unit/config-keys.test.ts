@@ -41,8 +41,8 @@ describe("config keys, declared once", () => {
     });
 
     it("keeps secrets and lists out of Pulumi.yaml: a typed key without a default is required by the CLI", () => {
-        const kept = Object.entries(CONFIG_KEYS).filter(([, spec]) => spec.type === "secret" || spec.type === "list").map(([key]) => key);
-        expect(kept.sort()).toEqual(["apps", "databases", "postgresClientKey", "postgresSuperuserPassword", "roles", "staticRoles", "vaultToken"]);
+        const kept = Object.entries(CONFIG_KEYS).filter(([, spec]) => spec.type === "secret" || spec.type === "list" || spec.type === "object").map(([key]) => key);
+        expect(kept.sort()).toEqual(["apps", "ciOidc", "databases", "jwtAuth", "postgresClientKey", "postgresSuperuserPassword", "roles", "staticRoles", "vaultToken"]);
         for (const key of kept) expect(project.config[key]).toBeUndefined();
     });
 

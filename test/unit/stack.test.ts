@@ -21,7 +21,7 @@ describe("the dev stack program", () => {
         expect(names.filter((name) => (program as Record<string, unknown>)[name] === undefined)).toEqual([]);
         expect(names.sort()).toEqual(
             ["agents", "apps", "caCertificate", "credsPaths", "database", "deployerPolicy", "groupRoles", "mountPath", "postgresAddress", "postgresCaCertificate",
-                "postgresSslMode", "postgresSuperuserPassword", "roleDatabases", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
+                "postgresSslMode", "postgresSuperuserPassword", "previewPolicy", "roleDatabases", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
                 "vaultRootToken"].sort(),
         );
     });
@@ -64,9 +64,9 @@ describe("the dev stack program", () => {
         expect(await resolve(program.database)).toBe("app");
         expect(program.groupRoles).toEqual({ readonly: "app_readonly", readwrite: "app_readwrite", owner: "app_owner" });
         expect(await resolve(program.apps)).toEqual({
-            web: { policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login" },
-            migrations: { policyName: "migrations-db", roleId: "mock-role-id-migrations", loginPath: "auth/approle/login" },
-            reports: { policyName: "reports-db", roleId: "mock-role-id-reports", loginPath: "auth/approle/login" },
+            web: { method: "approle", policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login", role: "web" },
+            migrations: { method: "approle", policyName: "migrations-db", roleId: "mock-role-id-migrations", loginPath: "auth/approle/login", role: "migrations" },
+            reports: { method: "approle", policyName: "reports-db", roleId: "mock-role-id-reports", loginPath: "auth/approle/login", role: "reports" },
         });
     });
 });

@@ -334,7 +334,7 @@ describe("readStackConfig", () => {
     it("rejects an unknown key, listing the known ones", () => {
         expectInvalid(
             () => readStackConfig({ roles: ROLES, postgresport: "5432" }),
-            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, vaultAdminUsername, mountPath, approlePath, sharedMount, sharedApprole, maxOpenConnections, connectionBudget, connections, roles, apps, databases, staticRoles`,
+            `${WHERE}: postgresport = "5432": unknown config key; known keys are flavor, postgresImage, postgresDataPath, vaultImage, postgresHostPort, vaultHostPort, hostAddress, tls, postgresHost, postgresPort, postgresVaultHost, postgresSuperuser, postgresSuperuserPassword, postgresSslMode, postgresCaCertificate, postgresClientCertificate, postgresClientKey, postgresVaultCaFile, postgresVaultCertificateFile, postgresVaultKeyFile, postgresAllowPlaintext, vaultAddress, vaultToken, vaultCaCertificate, vaultAllowPlaintext, vaultMode, vaultUnsealShares, vaultUnsealThreshold, vaultStorage, rotateRootCredentials, database, vaultAdminUsername, mountPath, approlePath, sharedMount, sharedApprole, maxOpenConnections, connectionBudget, connections, roles, apps, jwtAuth, ciOidc, databases, staticRoles`,
         );
     });
 
@@ -371,7 +371,7 @@ describe("readStackConfig", () => {
         );
         expectInvalid(
             () => readStackConfig({ roles: ROLES, vaultAddress: "https://vault.internal:8200" }),
-            `${WHERE}: vaultToken = undefined: an existing Vault needs a token that may apply the stack's resources (pulumi config set --secret vault-pg:vaultToken ...)`,
+            `${WHERE}: vaultToken = undefined: an existing Vault needs a token that may apply the stack's resources: VAULT_TOKEN in the environment (a CI login), or pulumi config set --secret vault-pg:vaultToken ...`,
         );
         expectInvalid(
             () => readStackConfig({ roles: ROLES, vaultToken: pulumi.secret("t") }),
@@ -414,7 +414,7 @@ describe("readStackConfig", () => {
         ["roles", JSON.stringify([{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "1d", ttl: "5m" }]), undefined,
             `${WHERE} roles[0] "reader": ttl = "5m": unknown key; known keys are name, access, defaultTtl, maxTtl`],
         ["apps", ROLES, JSON.stringify([{ name: "web", roles: ["reader"], tokenTTL: "5m" }]),
-            `${WHERE} apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, staticRoles, tokenTtl, tokenMaxTtl, secretIdTtl`],
+            `${WHERE} apps[0] "web": tokenTTL = "5m": unknown key; known keys are name, roles, staticRoles, tokenTtl, tokenMaxTtl, secretIdTtl, jwt`],
     ])("rejects an unknown key inside %s, naming it", (_label, roles, apps, message) => {
         expectInvalid(() => readStackConfig({ roles, apps }), message);
     });
