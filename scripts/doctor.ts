@@ -6,7 +6,9 @@
 import * as fs from "fs";
 import { DoctorCannotInspect, runDoctor } from "../components/doctor/run";
 import { DOCTOR_CHECKS, DoctorFinding, needsAttention, sortFindings } from "../components/doctor/findings";
+import { doctorPolicy } from "../components/doctor/policy";
 import { renderFindings } from "../components/doctor/render";
+import { DEFAULTS } from "../components/validate";
 import { DoctorSettings, doctorTarget } from "../components/doctor/target";
 
 export const USAGE = `usage: npm run doctor -- --outputs <file|-> [options]
@@ -29,12 +31,13 @@ expiry. Read-only unless --fix.
   --static-roles <a,b>        without --outputs: its static roles
   --vault-admin <name>        without --outputs: its Vault admin (default vault_admin)
   --json                      print the findings as JSON instead of a table
+  --policy                    print the ACL policy a doctor token needs (for --mount, default database) and exit
   --fix                       drop orphaned users (no lease in Vault), handing what they own to their database's
                               owner group; nothing else is ever changed: no lease revoked, no grant touched
   -h, --help                  this text
 
 VAULT_TOKEN, when set, is the token (default: output vaultRootToken); listing leases needs sudo on
-sys/leases/lookup/<mount>/creds/*. Passwords and tokens are never printed.
+sys/leases/lookup/<mount>/creds/* (--policy prints all it needs). Passwords and tokens are never printed.
 Exit code: 0 nothing needs attention; 1 something does (a warn or fail finding that --fix did not fix);
 2 bad usage, or Vault or PostgreSQL could not be reached or refused the token or login.`;
 
@@ -44,11 +47,12 @@ export interface DoctorArgs extends Omit<DoctorSettings, "vaultCaCertificate" | 
     postgresCaFile?: string;
     json: boolean;
     fix: boolean;
+    policy: boolean;
 }
 
 /** The command line as DoctorArgs, or "help"; throws one line (with the usage) for anything else. */
 export function parseDoctorArgs(argv: readonly string[]): DoctorArgs | "help" {
-    const args: DoctorArgs = { json: false, fix: false };
+    const args: DoctorArgs = { json: false, fix: false, policy: false };
     const value = (index: number, flag: string): string => {
         const next = argv[index];
         if (next === undefined || (next.startsWith("--") && next !== "-")) throw new Error(`${flag} needs a value\n\n${USAGE}`);
@@ -73,9 +77,10 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs | "help" {
             args.connectionBudget = Number(budget);
         } else if (flag === "--json") args.json = true;
         else if (flag === "--fix") args.fix = true;
+        else if (flag === "--policy") args.policy = true;
         else throw new Error(`unknown option ${flag}\n\n${USAGE}`);
     }
-    if (!args.outputs && !args.vaultAddress) throw new Error(`pass --outputs, or --vault-address with --postgres-url and --roles\n\n${USAGE}`);
+    if (!args.policy && !args.outputs && !args.vaultAddress) throw new Error(`pass --outputs, or --vault-address with --postgres-url and --roles\n\n${USAGE}`);
     return args;
 }
 
@@ -120,8 +125,12 @@ async function main(): Promise<number> {
             console.log(USAGE);
             return 0;
         }
+        if (parsed.policy) {
+            process.stdout.write(doctorPolicy(parsed.mountPath ?? DEFAULTS.mountPath));
+            return 0;
+        }
         args = parsed;
-        const { outputs, vaultCaFile, postgresCaFile, json, fix, ...settings } = args;
+        const { outputs, vaultCaFile, postgresCaFile, json, fix, policy, ...settings } = args;
         target = doctorTarget(outputs ? readOutputs(outputs) : undefined, {
             ...settings,
             ...(vaultCaFile ? { vaultCaCertificate: readText(vaultCaFile, "the Vault CA file") } : {}),

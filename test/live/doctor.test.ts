@@ -135,6 +135,21 @@ describeLive("npm run doctor", () => {
         expect(repaired.exitCode).toBe(0);
     }, 120_000);
 
+    it("needs no more than the policy `--policy` prints: a token with only that finds what the root token finds", async () => {
+        const printed = await doctorScript(["--policy", "--mount", stack.mountPath]);
+        expect(printed.code).toBe(0);
+        await stack.root("PUT", "sys/policies/acl/vault-pg-doctor", { policy: printed.stdout });
+        const token = (await stack.root<{ auth: { client_token: string } }>("POST", "auth/token/create", { policies: ["vault-pg-doctor"], ttl: "10m" })).auth.client_token;
+        const summary = (findings: readonly DoctorFinding[]): string[] => findings.filter((finding) => finding.check !== "connections").map((finding) => `${finding.severity} ${finding.check} ${finding.subject} ${finding.detail}`).sort();
+        const withPolicy = await runDoctor(doctorTarget(stack.deployedOutputs(), {}, token));
+        expect(withPolicy.exitCode).toBe(0);
+        expect(summary(withPolicy.findings)).toEqual(summary((await runDoctor(target)).findings));
+        // Without sudo on the leases, each role says it could not be checked.
+        await stack.root("PUT", "sys/policies/acl/vault-pg-doctor", { policy: printed.stdout.replace(/"list", "sudo"/, '"list"') });
+        const withoutSudo = await runDoctor(doctorTarget(stack.deployedOutputs(), {}, token));
+        expect(problems(withoutSudo.findings).map(({ check, subject }) => `${check} ${subject}`).sort()).toEqual(["leases owner", "leases readonly", "leases readwrite"]);
+    }, 60_000);
+
     it("exits 2 with one line for bad usage or a Vault it cannot reach", async () => {
         const usage = await doctorScript(["--outputs", outputsFile, "--connection-budget", "many"]);
         expect(usage.code).toBe(2);

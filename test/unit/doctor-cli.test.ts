@@ -30,7 +30,8 @@ const OUTPUTS = {
 
 describe("parseDoctorArgs", () => {
     it("takes the outputs, flags and switches", () => {
-        expect(parseDoctorArgs(["--outputs", "-", "--json", "--fix", "--connection-budget", "40", "--mount", "team/db"])).toEqual({ outputs: "-", json: true, fix: true, connectionBudget: 40, mountPath: "team/db" });
+        expect(parseDoctorArgs(["--outputs", "-", "--json", "--fix", "--connection-budget", "40", "--mount", "team/db"])).toEqual({ outputs: "-", json: true, fix: true, policy: false, connectionBudget: 40, mountPath: "team/db" });
+        expect(parseDoctorArgs(["--policy", "--mount", "team/db"])).toMatchObject({ policy: true, mountPath: "team/db" });
         expect(parseDoctorArgs(["--vault-address", "http://v:8200", "--postgres-url", "postgresql://u:p@h/app", "--roles", "a, b"])).toMatchObject({ roles: ["a", "b"] });
         expect(parseDoctorArgs(["--outputs", "o.json", "-h"])).toBe("help");
     });
