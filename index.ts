@@ -56,6 +56,11 @@ const outputs = {
     /** The stack's own PostgreSQL container's superuser password (secret). */
     ...(stack.postgres && { postgresSuperuserPassword: stack.postgres.superuserPassword }),
     vaultAdminPassword: stack.accessModel.vaultAdminPassword,
+    /** Database → its Vault admin's login role, and its password (secret; none with rotateRootCredentials). */
+    vaultAdmins: stack.vaultAdmins,
+    vaultAdminPasswords: stack.vaultAdminPasswords,
+    /** The most PostgreSQL connections Vault may hold for the stack (what `npm run doctor` compares with). */
+    connectionBudget: stack.connectionBudget,
     database: stack.accessModel.database,
     /** Role or static role → the database it serves (the stack may have several: config `databases`). */
     roleDatabases: stack.roleDatabases,

@@ -37,6 +37,13 @@ export { LeaseRevocation } from "./lease-revocation";
 export type { LeaseRevocationArgs } from "./lease-revocation";
 export type { CertificateAuthorityArgs, CertificateLifetime, ServerCertificateArgs } from "./certificates";
 
+// Inspecting a deployed stack (npm run doctor): what to inspect, from the outputs and settings, and the inspection.
+export { doctorTarget } from "./doctor/target";
+export type { DoctorDatabase, DoctorSettings, DoctorTarget, PostgresLogin } from "./doctor/target";
+export { runDoctor } from "./doctor/run";
+export type { DoctorOptions } from "./doctor/run";
+export type { DoctorCheck, DoctorFinding, DoctorReport, Severity } from "./doctor/findings";
+
 // What the components take.
 export type {
     AppSpec,

@@ -153,6 +153,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
     /** App name → its AppAccess. */
     public readonly appAccess: Record<string, AppAccess>;
     public readonly groupRoles: GroupRoleNames;
+    /** Database → its Vault admin, the login role of its connection configs (`npm run doctor` checks it). */
+    public readonly vaultAdmins: pulumi.Output<Record<string, string>>;
+    /** Database → its Vault admin's password (secret); empty with rotateRootCredentials, where only Vault knows them. */
+    public readonly vaultAdminPasswords: pulumi.Output<Record<string, string>>;
+    /** The most PostgreSQL connections Vault may hold for the stack. */
+    public readonly connectionBudget: number;
     public readonly mountPath: pulumi.Output<string>;
     /** Role name → `<mount>/creds/<role>`. */
     public readonly credsPaths: pulumi.Output<Record<string, string>>;
@@ -286,6 +292,11 @@ export class VaultPostgres extends pulumi.ComponentResource {
             .all(Object.entries(this.roles).map(([roleName, role]) => pulumi.all([roleName, role.credsPath])))
             .apply((entries) => Object.fromEntries(entries));
         this.staticCredsPaths = pulumi.all(declared.flatMap((database) => database.staticCredsPaths)).apply((entries) => Object.fromEntries(entries));
+        const byDatabase = (value: (model: PostgresAccessModel) => pulumi.Output<string>): pulumi.Output<Record<string, string>> =>
+            pulumi.all(declared.map((database) => pulumi.all([database.name, value(database.accessModel)]))).apply((entries) => Object.fromEntries(entries));
+        this.vaultAdmins = byDatabase((model) => model.vaultAdminUsername);
+        this.vaultAdminPasswords = pulumi.secret(args.rotateRootCredentials ? pulumi.output<Record<string, string>>({}) : byDatabase((model) => model.vaultAdminPassword));
+        this.connectionBudget = limits.connectionBudget;
         this.roleDatabases = Object.fromEntries(databases.flatMap((spec) => [...spec.roles, ...spec.staticRoles].map((role) => [role.name, spec.name])));
 
         // Plain names: the connections are named after the database (DatabaseSecretsEngine's default) and the layout.
@@ -336,6 +347,6 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 );
             });
 
-        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, previewPolicy: this.previewPolicy, ...(this.ciLogin ? { ci: this.ciLogin } : {}), vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps });
+        this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, previewPolicy: this.previewPolicy, ...(this.ciLogin ? { ci: this.ciLogin } : {}), vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps, vaultAdmins: this.vaultAdmins });
     }
 }

@@ -13,25 +13,14 @@
  * the role in the URL instead.
  */
 import { Client } from "pg";
-import { DYNAMIC_USERNAME_PREFIX, dropExpiredUserStatements, expiredUsersQuery, quoteLiteral } from "../components/sql";
+import { dropUsers } from "../components/drop-users";
+import { DYNAMIC_USERNAME_PREFIX, expiredUsersQuery, quoteLiteral } from "../components/sql";
 
 /** Drops every expired engine user (with `all`, every engine user), one transaction each; returns the names dropped. */
 export async function dropExpiredUsers(client: Client, ownerGroup: string, dryRun = false, all = false): Promise<string[]> {
     const query = all ? `SELECT rolname FROM pg_roles WHERE rolname LIKE ${quoteLiteral(DYNAMIC_USERNAME_PREFIX + "%")} ORDER BY rolname` : expiredUsersQuery();
     const expired = (await client.query<{ rolname: string }>(query)).rows.map((row) => row.rolname);
-    if (dryRun) return expired;
-    const ownerExists = (await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ownerGroup])).rowCount === 1;
-    const newOwner = ownerExists ? ownerGroup : (await client.query<{ name: string }>("SELECT current_user AS name")).rows[0].name;
-    for (const username of expired) {
-        await client.query("BEGIN");
-        try {
-            for (const statement of dropExpiredUserStatements(username, newOwner)) await client.query(statement);
-            await client.query("COMMIT");
-        } catch (error) {
-            await client.query("ROLLBACK");
-            throw new Error(`dropping ${username} failed: ${(error as Error).message}`);
-        }
-    }
+    if (!dryRun) await dropUsers(client, expired, ownerGroup);
     return expired;
 }
 

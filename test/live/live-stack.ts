@@ -24,6 +24,8 @@ export interface RecordedProgram {
     groupRoles: GroupRoleNames;
     deployerPolicy: string;
     vaultAdminPassword: string;
+    /** Every output, resolved, as `pulumi stack output --json --show-secrets` prints them. */
+    outputs: Record<string, unknown>;
 }
 
 /** The dev stack's config, adjusted (values as Pulumi stores them: strings, lists and objects as JSON). */
@@ -59,7 +61,9 @@ export async function recordProgram(config?: ConfigChange): Promise<RecordedProg
             mocks.resolve(program.deployerPolicy),
             mocks.resolve(program.vaultAdminPassword),
         ]);
-        recorded = { resources: await recorder.settle(), database, mountPath, credsPaths, apps, groupRoles: program.groupRoles, deployerPolicy, vaultAdminPassword };
+        const exported = Object.entries(program as Record<string, unknown>).filter(([name]) => name !== "default");
+        const outputs = Object.fromEntries(await Promise.all(exported.map(async ([name, value]) => [name, await mocks.resolve(value)] as const)));
+        recorded = { resources: await recorder.settle(), database, mountPath, credsPaths, apps, groupRoles: program.groupRoles, deployerPolicy, vaultAdminPassword, outputs };
     });
     if (!recorded) throw new Error("recording the program produced nothing");
     return recorded;
@@ -79,6 +83,11 @@ export interface LiveStack {
     credsPaths: Record<string, string>;
     apps: Record<string, AppLogin>;
     groupRoles: GroupRoleNames;
+    /**
+     * The stack's outputs as `pulumi stack output --json --show-secrets` would print them for these servers: the
+     * program's, with the harness servers' real addresses, root token and Vault CA.
+     */
+    deployedOutputs(): Record<string, unknown>;
     /** Logs in as an application with its real role id and a fresh secret id; returns the client token. */
     login(app: string): Promise<string>;
     /** Reads a creds path with a token. */
@@ -134,6 +143,7 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
         }
     };
 
+    let programOutputs = program.outputs;
     const stack: LiveStack = {
         postgres,
         vault,
@@ -147,9 +157,17 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
         root: (method, path, body) => vaultRequest(stack.vault.address, stack.vault.rootToken, method, path, body, { caCertificate: stack.vault.caCertificate }),
         as: (token, method, path, body) => vaultRequest(stack.vault.address, token, method, path, body, { caCertificate: stack.vault.caCertificate }),
         targets: () => ({ postgres, vault: stack.vault }),
+        deployedOutputs: () => ({
+            ...programOutputs,
+            vaultAddress: stack.vault.address,
+            vaultRootToken: stack.vault.rootToken,
+            ...(stack.vault.caCertificate ? { vaultCaCertificate: stack.vault.caCertificate } : {}),
+            postgresAddress: `${postgres.host}:${postgres.port}`,
+        }),
         async up(next) {
             const result = await tracked(() => up(stack.state, next.resources, stack.targets()));
             Object.assign(stack, { resources: next.resources, mountPath: next.mountPath, credsPaths: next.credsPaths, apps: next.apps });
+            programOutputs = next.outputs;
             return result;
         },
         refresh: () => tracked(() => refresh(stack.state, stack.targets())),

@@ -94,6 +94,14 @@ describe("VaultPostgres with two databases", () => {
         }
     });
 
+    it("exports each database's Vault admin and its password for the doctor", async () => {
+        expect(await resolve(stack.vaultAdmins)).toEqual({ orders: "vault_admin", billing: "billing_vault" });
+        const passwords = await resolve(stack.vaultAdminPasswords);
+        expect(Object.keys(passwords)).toEqual(["orders", "billing"]);
+        expect(passwords.orders).toBe(await resolve(stack.databases.orders.accessModel.vaultAdminPassword));
+        expect(passwords.billing).toBe(await resolve(stack.databases.billing.accessModel.vaultAdminPassword));
+    });
+
     it("says which database serves each role, lets an app use roles of both, and points its agent at its first role's database", async () => {
         expect(stack.roleDatabases).toEqual({ "orders-read": "orders", "orders-write": "orders", "billing-read": "billing", billing_report: "billing" });
         const policy = inputs<{ policy: string }>(TYPES.policy, "shop-app-checkout-policy").policy;

@@ -203,6 +203,12 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
         expect(rotation.dependencies).toContain(findResource(all, TYPES.connection, "vault-pg-dev-engine-connection").urn);
     });
 
+    it("exports no Vault admin password once Vault rotates it: the generated one no longer logs in", async () => {
+        expect(await resolve(program.vaultAdmins)).toEqual({ app: "vault_admin" });
+        expect(await resolve(program.vaultAdminPasswords)).toEqual({});
+        expect(await isSecret(program.vaultAdminPasswords)).toBe(true);
+    });
+
     it("OpenBao in server mode: raft, no added capability, and the audit device in its config file, not a resource", async () => {
         const { VaultServer } = await import("../../components");
         const recorder = await installMocks("dev");

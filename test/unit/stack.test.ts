@@ -22,7 +22,7 @@ describe("the dev stack program", () => {
         expect(names.sort()).toEqual(
             ["agents", "apps", "caCertificate", "credsPaths", "database", "deployerPolicy", "groupRoles", "mountPath", "postgresAddress", "postgresCaCertificate",
                 "postgresSslMode", "postgresSuperuserPassword", "previewPolicy", "roleDatabases", "staticCredsPaths", "vaultAddress", "vaultAdminPassword", "vaultCaCertificate", "vaultFlavor", "vaultMode",
-                "vaultRootToken"].sort(),
+                "vaultRootToken", "vaultAdmins", "vaultAdminPasswords", "connectionBudget"].sort(),
         );
     });
 
@@ -53,6 +53,8 @@ describe("the dev stack program", () => {
         expect(await isSecret(program.vaultRootToken!)).toBe(true);
         expect(await isSecret(program.postgresSuperuserPassword!)).toBe(true);
         expect(await isSecret(program.vaultAdminPassword)).toBe(true);
+        expect(await isSecret(program.vaultAdminPasswords)).toBe(true);
+        expect(await isSecret(program.vaultAdmins)).toBe(false);
         expect(await isSecret(program.credsPaths)).toBe(false);
     });
 
@@ -63,6 +65,10 @@ describe("the dev stack program", () => {
         expect(await resolve(program.mountPath)).toBe("database");
         expect(await resolve(program.database)).toBe("app");
         expect(program.groupRoles).toEqual({ readonly: "app_readonly", readwrite: "app_readwrite", owner: "app_owner" });
+        // What `npm run doctor` inspects the deployment against: each database's Vault admin, its password, the budget.
+        expect(await resolve(program.vaultAdmins)).toEqual({ app: "vault_admin" });
+        expect(await resolve(program.vaultAdminPasswords)).toEqual({ app: await resolve(program.vaultAdminPassword) });
+        expect(program.connectionBudget).toBe(20);
         expect(await resolve(program.apps)).toEqual({
             web: { method: "approle", policyName: "web-db", roleId: "mock-role-id-web", loginPath: "auth/approle/login", role: "web" },
             migrations: { method: "approle", policyName: "migrations-db", roleId: "mock-role-id-migrations", loginPath: "auth/approle/login", role: "migrations" },
