@@ -86,12 +86,12 @@ export async function takeSnapshot(target: SnapshotTarget, token: string, file: 
 
 /** Writes the answer to a new file (mode 0600), flushed to disk, and checks it is a complete gzip stream; returns its size. */
 async function writeVerified(response: NodeJS.ReadableStream, file: string): Promise<number> {
-    const handle = await fs.promises.open(file, "wx", 0o600);
+    await pipeline(response, fs.createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    const written = await fs.promises.open(file, "r");
     try {
-        await pipeline(response, handle.createWriteStream({ autoClose: false }));
-        await handle.sync();
+        await written.sync();
     } finally {
-        await handle.close();
+        await written.close();
     }
     // A snapshot is a gzipped tar: an answer cut off mid-way ends the gzip stream early and fails here.
     await pipeline(fs.createReadStream(file), createGunzip(), async function* (inflated: AsyncIterable<Buffer>) {
@@ -100,21 +100,19 @@ async function writeVerified(response: NodeJS.ReadableStream, file: string): Pro
     return (await fs.promises.stat(file)).size;
 }
 
-/** What a restore did. */
-export interface RestoreResult {
-    /** The server's seal status right after the snapshot was installed, before the original keys were given. */
-    sealedAfterRestore: boolean;
-    status: SealStatus;
-}
-
 /**
- * Restores `file` onto a new, uninitialised server run with the same config (the lost volume's replacement): a
- * throw-away initialisation with one key share, so that the server accepts a restore at all; the snapshot installed
- * with `snapshot-force`, since it belongs to a cluster with other keys; then the ORIGINAL key shares unseal it. From
- * then on the server is the one in the snapshot: its root token, policies, mounts and leases, and the throw-away
- * root token and key are gone with the storage they lived in.
+ * Restores `file` onto a new, uninitialised server run with the same config (the lost volume's replacement):
+ * 1. a throw-away initialisation, so that the server accepts a restore at all, with as many shares as the original
+ *    keys and all of them needed: OpenBao keeps this seal config in memory after the restore (until it restarts),
+ *    and then combines every original share into the original root key; HashiCorp Vault reloads the snapshot's own
+ *    config and unseals at its threshold. Measured on both; either way all original shares open it;
+ * 2. the snapshot installed with `snapshot-force`, since it belongs to a cluster with other keys; the server then
+ *    seals itself to take up the snapshot's keys;
+ * 3. the ORIGINAL key shares unseal it.
+ * From then on the server is the one in the snapshot (its root token, policies, mounts, leases); the throw-away root
+ * token and keys are gone with the storage they lived in. Resolves with the final seal status.
  */
-export async function restoreSnapshot(target: SnapshotTarget, file: string, originalUnsealKeys: readonly string[]): Promise<RestoreResult> {
+export async function restoreSnapshot(target: SnapshotTarget, file: string, originalUnsealKeys: readonly string[]): Promise<SealStatus> {
     const size = (await fs.promises.stat(file).catch(() => undefined))?.size;
     if (size === undefined) throw new Error(`no snapshot file at ${file}`);
     if (originalUnsealKeys.length === 0) throw new Error("no unseal keys given: the snapshot's server opens only with its own key shares");
@@ -123,7 +121,8 @@ export async function restoreSnapshot(target: SnapshotTarget, file: string, orig
     if (before.initialized) {
         throw new Error(`Vault at ${target.address} is already initialised: restore goes onto a new server with an empty data volume (docs/server-mode.md, Backup and restore)`);
     }
-    const throwAway = await initialize(server, 1, 1);
+    const shares = originalUnsealKeys.length;
+    const throwAway = await initialize(server, shares, shares);
     await unseal(server, throwAway.keys);
     const stream = fs.createReadStream(file);
     const response = await vaultStreamRequest(target.address, throwAway.rootToken, "POST", SNAPSHOT_FORCE_PATH, { stream, length: size }, { caCertificate: target.caCertificate }).catch(
@@ -133,9 +132,14 @@ export async function restoreSnapshot(target: SnapshotTarget, file: string, orig
         },
     );
     response.resume();
-    const restored = await sealStatus(server);
-    const status = await unseal(server, originalUnsealKeys).catch((error: Error) => {
+    await waitUntilSealed(server, 30_000);
+    return unseal(server, originalUnsealKeys).catch((error: Error) => {
         throw new Error(`the snapshot is installed, but the given keys do not open it: ${error.message}. Were the keys read after a pulumi up initialised a new server?`);
     });
-    return { sealedAfterRestore: restored.sealed, status };
+}
+
+/** Polls until the server reports itself sealed, or the time is up (then unseal finds it open and returns at once). */
+async function waitUntilSealed(server: SnapshotTarget, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await sealStatus(server)).sealed && Date.now() < deadline) await new Promise((resolveTimer) => setTimeout(resolveTimer, 200));
 }

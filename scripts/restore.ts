@@ -4,6 +4,7 @@
  * are components/raft-snapshot.ts's `restoreSnapshot`; this reads the flags and the outputs, checks the result with
  * the original root token, and prints what happened.
  */
+import * as fs from "fs";
 import { restoreSnapshot } from "../components/raft-snapshot";
 import { vaultRequest } from "../components/vault-api";
 import { flagValue, readCaCertificate, readOutputs, ServerOutputs } from "./stack-outputs";
@@ -54,14 +55,17 @@ export async function restore(args: RestoreArgs, outputs: ServerOutputs): Promis
     if (!address) throw new Error(`the stack outputs in ${args.outputs} have no vaultAddress: pass --address`);
     if (!outputs.vaultUnsealKeys?.length) throw new Error(`the stack outputs in ${args.outputs} have no vaultUnsealKeys: is this a server-mode stack?`);
     const caCertificate = args.caCert ? readCaCertificate(args.caCert) : outputs.vaultCaCertificate;
-    const result = await restoreSnapshot({ address, caCertificate }, args.snapshot, outputs.vaultUnsealKeys);
-    const lines = [`restored ${args.snapshot} onto ${address}: unsealed with the original keys (threshold ${result.status.t} of ${result.status.n})`];
+    await restoreSnapshot({ address, caCertificate }, args.snapshot, outputs.vaultUnsealKeys);
+    const lines = [`restored ${args.snapshot} onto ${address}: unsealed with the original ${outputs.vaultUnsealKeys.length} key shares`];
     if (outputs.vaultRootToken) {
         await vaultRequest(address, outputs.vaultRootToken, "GET", "auth/token/lookup-self", undefined, { caCertificate }).catch((error: { status?: number; message: string }) => {
             throw new Error(`restored and unsealed, but the stack's root token does not work there (${error.status ?? error.message}): is the snapshot this stack's?`);
         });
         lines.push("the stack's root token works again; pulumi up --refresh puts back what the stack declared after the snapshot");
     }
+    // Users the engine created after the snapshot have no lease in it: sql.ts's usersCreatedAfterSnapshot finds them.
+    const finishedAt = Math.floor(fs.statSync(args.snapshot).mtimeMs / 1000);
+    lines.push(`database users created after the snapshot (names ending in a Unix time after ${finishedAt}, ${new Date(finishedAt * 1000).toISOString()}) have no lease: remove them`);
     return lines.join("\n");
 }
 
