@@ -13,9 +13,9 @@ import { BACKUP_POLICY_NAME } from "./operator-policies";
 import { VaultError, vaultStreamRequest } from "./vault-api";
 import { initialize, SealStatus, sealStatus, unseal, waitForServer } from "./vault-init";
 
-export const SNAPSHOT_PATH = "sys/storage/raft/snapshot";
+const SNAPSHOT_PATH = "sys/storage/raft/snapshot";
 /** Restores a snapshot of another cluster (other keys): what a new server's throw-away initialisation makes it. */
-export const SNAPSHOT_FORCE_PATH = "sys/storage/raft/snapshot-force";
+const SNAPSHOT_FORCE_PATH = "sys/storage/raft/snapshot-force";
 
 /** A server and how to reach it. */
 export interface SnapshotTarget {
