@@ -46,6 +46,9 @@ const outputs = {
     }),
     /** Server mode: the unseal key shares (secret; docs/server-mode.md says how to take them out). */
     ...(vault?.unsealKeys && { vaultUnsealKeys: vault.unsealKeys }),
+    /** Server mode: the ACL policies for a backup job's token and a metrics scraper's (docs/server-mode.md). */
+    ...(vault?.backupPolicy && { vaultBackupPolicy: vault.backupPolicy.name }),
+    ...(vault?.metricsPolicy && { vaultMetricsPolicy: vault.metricsPolicy.name }),
     /** The ACL policy a CI pipeline's token needs to apply this stack's Vault resources. */
     deployerPolicy: stack.deployerPolicy,
     /** The ACL policy of a token that may run `pulumi preview --refresh` of this stack and write nothing. */

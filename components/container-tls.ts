@@ -97,8 +97,9 @@ export function postgresTlsOptions(): string[] {
  * later. In dev mode it is a config file beside the dev server's own listener, which the container binds to its
  * loopback address only (both images start `server` with `-config=<config dir>`, dev mode included:
  * `.release/docker/docker-entrypoint.sh`; the server merges the config's listeners with the dev one).
+ * `extraLines` go inside the block (server mode's listener `telemetry` stanza).
  */
-export function vaultTlsListenerHcl(address: string, clusterAddress?: string): string {
+export function vaultTlsListenerHcl(address: string, clusterAddress?: string, extraLines: readonly string[] = []): string {
     return [
         `listener "tcp" {`,
         `  address         = ${hclString(address)}`,
@@ -106,6 +107,7 @@ export function vaultTlsListenerHcl(address: string, clusterAddress?: string): s
         `  tls_cert_file   = ${hclString(TLS_PATHS.certificate)}`,
         `  tls_key_file    = ${hclString(TLS_PATHS.key)}`,
         `  tls_min_version = "tls12"`,
+        ...extraLines,
         `}`,
     ].join("\n");
 }

@@ -53,6 +53,30 @@ export interface ServerConfigSettings {
      * HTTP, for a listener that only the local host reaches).
      */
     tls?: boolean;
+    /**
+     * Serve `sys/metrics` without a token (the listener's `unauthenticated_metrics_access`); default false: a token
+     * with the metrics policy (operator-policies.ts) is needed. Only for a listener the local host alone reaches.
+     */
+    unauthenticatedMetrics?: boolean;
+}
+
+/**
+ * How long the server keeps a Prometheus series after its last update; 0 would turn the Prometheus format off. Long
+ * enough that a rare event (a failed revocation) is still there at any scrape interval, and the series are few.
+ */
+const PROMETHEUS_RETENTION = "1h";
+
+/**
+ * The server's telemetry: metrics in Prometheus format at `sys/metrics?format=prometheus`, without the host name in
+ * each series' name (a container's host name changes with every new container; the instance label says which).
+ */
+function telemetryHcl(): string {
+    return [`telemetry {`, `  prometheus_retention_time = ${hclString(PROMETHEUS_RETENTION)}`, `  disable_hostname          = true`, `}`].join("\n");
+}
+
+/** The listener's own telemetry stanza: what lets a scraper in without a token, when asked for. */
+function listenerTelemetryLines(unauthenticatedMetrics: boolean | undefined): string[] {
+    return unauthenticatedMetrics ? [`  telemetry {`, `    unauthenticated_metrics_access = true`, `  }`] : [];
 }
 
 /**
@@ -80,13 +104,14 @@ export function serverConfigHcl(settings: ServerConfigSettings): string {
     lines.push(
         "",
         settings.tls
-            ? vaultTlsListenerHcl(settings.listenAddress, clusterListen)
+            ? vaultTlsListenerHcl(settings.listenAddress, clusterListen, listenerTelemetryLines(settings.unauthenticatedMetrics))
             : [
                   `listener "tcp" {`,
                   `  address         = ${hclString(settings.listenAddress)}`,
                   ...(clusterListen ? [`  cluster_address = ${hclString(clusterListen)}`] : []),
                   // Plain HTTP only when TLS is turned off (config `tls: false`), for a listener the local host reaches.
                   `  tls_disable     = true`,
+                  ...listenerTelemetryLines(settings.unauthenticatedMetrics),
                   `}`,
               ].join("\n"),
         "",
@@ -96,6 +121,7 @@ export function serverConfigHcl(settings: ServerConfigSettings): string {
     if (settings.flavor === "vault" && !locksMemory(settings.flavor, settings.storage)) {
         lines.push("# Integrated storage memory-maps its database: Vault's docs advise against mlock with it.", "disable_mlock = true");
     }
+    lines.push("", telemetryHcl());
     if (auditDeclaredInConfig(settings.flavor)) {
         lines.push(
             "",

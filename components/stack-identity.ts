@@ -31,8 +31,8 @@ export interface StackIdentitySettings {
     ci?: CiOidcSpec;
     /** Plain, so the policies' text is known at preview. */
     mountPath: string;
-    /** The deployer scope of everything but the logins. */
-    scope: Omit<DeployerScope, "approlePath" | "appRoleNames" | "policyNames" | "jwtAuthPaths" | "existingJwtAuthPaths" | "jwtRoles">;
+    /** The deployer scope of everything but the logins (`policyNames`: the policies the rest of the stack writes). */
+    scope: Omit<DeployerScope, "approlePath" | "appRoleNames" | "jwtAuthPaths" | "existingJwtAuthPaths" | "jwtRoles">;
     /** Options of every login resource (provider, parent, lifecycle). */
     opts: pulumi.ComponentResourceOptions;
 }
@@ -57,7 +57,11 @@ export function identityScope(name: string, settings: Omit<StackIdentitySettings
         ...settings.scope,
         approlePath: settings.approlePath,
         appRoleNames: settings.apps.filter((app) => app.jwt === undefined).map((app) => app.name),
-        policyNames: [...settings.apps.map((app) => appPolicyName(app.name)), ...(ciRoles ? [ciRoles.previewPolicy, ciRoles.deployerPolicy] : [])],
+        policyNames: [
+            ...settings.apps.map((app) => appPolicyName(app.name)),
+            ...settings.scope.policyNames,
+            ...(ciRoles ? [ciRoles.previewPolicy, ciRoles.deployerPolicy] : []),
+        ],
         jwtAuthPaths: [...settings.jwtIssuers.filter((issuer) => !issuer.existing).map((issuer) => issuer.path), ...(ci && !ci.existingAuth ? [ci.path] : [])],
         existingJwtAuthPaths: [...settings.jwtIssuers.filter((issuer) => issuer.existing).map((issuer) => issuer.path), ...(ci?.existingAuth ? [ci.path] : [])],
         jwtRoles: [

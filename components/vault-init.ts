@@ -30,6 +30,8 @@ export interface SealStatus {
     t: number;
     n: number;
     progress: number;
+    /** The storage backend, e.g. "raft", "file", "inmem" (a dev server). */
+    storage_type?: string;
 }
 
 /** What `sys/init` returns: the only time the root token and the key shares are ever shown. */

@@ -24,12 +24,13 @@ import { GroupRoleNames } from "./sql";
 import {
     AppSpec, checkBoolean, checkConnectionLayout, checkContainerPath, checkExistingPostgres, checkExistingVault, checkFlavor,
     checkImage, checkModeWithoutExistingVault, checkMountPath, checkPort, checkPositiveInteger, checkSqlName,
-    checkUnsealShares, checkVaultMode, checkVaultStorage, invalid, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
+    checkUnauthenticatedMetrics, checkUnsealShares, checkVaultMode, checkVaultStorage, invalid, ConnectionLayout, DatabaseRoleSpec, DEFAULTS,
     DatabaseSpec, ExistingPostgres, ExistingVault, Flavor, resolveDatabases, MAX_CONNECTION_BUDGET, MAX_GROUP_PREFIX_LENGTH, MAX_OPEN_CONNECTIONS_LIMIT,
     resolveApps, resolveCiOidc, resolveJwtIssuers, resolveRoles, resolveStaticRoles, StaticRoleSpec, VaultMode, VaultStorage,
     CiOidcSpec, JwtIssuerSpec,
 } from "./validate";
 import { AUDIT_DEVICE_PATH } from "./server-config";
+import { OPERATOR_POLICY_NAMES } from "./operator-policies";
 import { VaultServer } from "./vault-server";
 
 export interface ContainerSettings {
@@ -56,6 +57,8 @@ export interface VaultContainerSettings extends ContainerSettings {
     unsealThreshold?: number;
     /** Server mode: a token to apply the stack with instead of the root token from initialisation. */
     token?: pulumi.Input<string>;
+    /** Server mode: Prometheus metrics without a token, with a loopback `hostAddress` only; default false (a token). */
+    unauthenticatedMetrics?: boolean;
 }
 
 export interface VaultPostgresArgs {
@@ -188,6 +191,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
         checkPort(where, "vault.hostPort", args.vault?.hostPort);
         const vaultMode = checkVaultMode(where, "vault.mode", args.vault?.mode);
         checkVaultStorage(where, "vault.storage", args.vault?.storage);
+        checkUnauthenticatedMetrics(where, "vault.unauthenticatedMetrics", args.vault?.unauthenticatedMetrics, vaultMode, args.vault?.hostAddress);
         checkUnsealShares(where, { shares: "vault.unsealShares", threshold: "vault.unsealThreshold" }, args.vault?.unsealShares, args.vault?.unsealThreshold);
         checkModeWithoutExistingVault(where, "vault.mode", vaultMode, args.existingVault !== undefined);
         checkContainerPath(where, "postgres.dataPath", args.postgres?.dataPath);
@@ -316,6 +320,7 @@ export class VaultPostgres extends pulumi.ComponentResource {
                 staticRoleNames: databases.flatMap((spec) => spec.staticRoles.map((role) => role.name)),
                 auditPath: this.vault?.audit ? AUDIT_DEVICE_PATH : undefined,
                 sharedMount: args.sharedMount === true,
+                policyNames: this.vault?.mode === "server" ? OPERATOR_POLICY_NAMES : [],
             },
         });
         this.approle = identity.approle;

@@ -9,8 +9,11 @@ import * as vault from "@pulumi/vault";
 import { CertificateAuthority, ServerCertificate } from "./certificates";
 import { keyInstallEntrypoint, TLS_PATHS, tlsUploads, vaultTlsListenerHcl } from "./container-tls";
 import { localPemFile } from "./local-pem-file";
+import { BACKUP_POLICY_NAME, backupPolicy, METRICS_POLICY_NAME, metricsPolicy } from "./operator-policies";
 import { AUDIT_DEVICE_DESCRIPTION, AUDIT_DEVICE_PATH, auditDeclaredInConfig, flavorPaths, locksMemory, serverConfigHcl, VAULT_CLUSTER_PORT } from "./server-config";
-import { checkFlavor, checkImage, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage } from "./validate";
+import {
+    checkFlavor, checkImage, checkPort, checkUnauthenticatedMetrics, checkUnsealShares, checkVaultMode, checkVaultStorage, DEFAULTS, Flavor, invalid, VaultMode, VaultStorage,
+} from "./validate";
 import { serviceContainer } from "./service-container";
 import { VaultUnseal } from "./vault-init";
 
@@ -60,6 +63,11 @@ export interface VaultServerArgs {
     /** Server mode: a token the provider uses instead of the root token from initialisation (a deployer token). */
     token?: pulumi.Input<string>;
     /**
+     * Server mode: serve the Prometheus metrics (`sys/metrics`) without a token; default false, a token with the
+     * `metricsPolicy` is needed. Allowed only with a loopback `hostAddress`, where the local host alone reaches the API.
+     */
+    unauthenticatedMetrics?: boolean;
+    /**
      * Serve the API over TLS only, with a certificate this CA signs for the container name, `localhost`, 127.0.0.1
      * and `hostAddress`; the provider verifies it. Default: plain HTTP.
      */
@@ -101,6 +109,9 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly unseal?: VaultUnseal;
     /** Server mode: the unseal key shares (secret). */
     public readonly unsealKeys?: pulumi.Output<string[]>;
+    /** Server mode: the ACL policy a backup job's token needs (Raft snapshots), and the one a metrics scraper's needs. */
+    public readonly backupPolicy?: vault.Policy;
+    public readonly metricsPolicy?: vault.Policy;
     /** Server mode with HashiCorp Vault: the file audit device (OpenBao declares it in its config file). */
     public readonly audit?: vault.Audit;
     /** Server mode: the audit log inside the container (on the logs volume). */
@@ -120,6 +131,7 @@ export class VaultServer extends pulumi.ComponentResource {
         if (mode === "dev" && args.token !== undefined) {
             throw invalid(where, "token", "[secret]", "applies to server mode only; a dev server's provider uses its own root token");
         }
+        const unauthenticatedMetrics = checkUnauthenticatedMetrics(where, "unauthenticatedMetrics", args.unauthenticatedMetrics, mode, args.hostAddress);
         // Validation above runs before anything, this component included, is registered.
         super("vault-pg:vault:VaultServer", name, {}, opts);
         this.flavor = flavor;
@@ -133,7 +145,7 @@ export class VaultServer extends pulumi.ComponentResource {
             ? new ServerCertificate(`${name}-tls`, { ca: args.certificateAuthority, hosts: [name, "localhost", "127.0.0.1", hostAddress] }, { parent: this })
             : undefined;
         const tls = certificate !== undefined;
-        const run = mode === "dev" ? this.devMode(name, flavor, settings, tls) : this.serverMode(name, flavor, storage, tls);
+        const run = mode === "dev" ? this.devMode(name, flavor, settings, tls) : this.serverMode(name, flavor, storage, tls, unauthenticatedMetrics);
         const scheme = tls ? "https" : "http";
         const uploads = [
             ...(run.uploads ?? []),
@@ -194,12 +206,15 @@ export class VaultServer extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [this.unseal] },
             );
             this.auditLogPath = run.auditLogPath;
+            const goesWithVolume = { parent: this, provider: this.provider, deletedWith: run.volume, replaceWith: [run.volume] };
+            this.backupPolicy = new vault.Policy(`${name}-backup-policy`, { name: BACKUP_POLICY_NAME, policy: backupPolicy() }, goesWithVolume);
+            this.metricsPolicy = new vault.Policy(`${name}-metrics-policy`, { name: METRICS_POLICY_NAME, policy: metricsPolicy() }, goesWithVolume);
             // Every request and response, with secrets HMAC'd (the file device's default, log_raw false).
             if (!auditDeclaredInConfig(flavor)) {
                 this.audit = new vault.Audit(
                     `${name}-audit`,
                     { type: "file", path: AUDIT_DEVICE_PATH, description: AUDIT_DEVICE_DESCRIPTION, options: { file_path: this.auditLogPath } },
-                    { parent: this, provider: this.provider, deletedWith: run.volume, replaceWith: [run.volume] },
+                    goesWithVolume,
                 );
             }
         }
@@ -234,7 +249,7 @@ export class VaultServer extends pulumi.ComponentResource {
         };
     }
 
-    private serverMode(name: string, flavor: Flavor, storage: VaultStorage, tls: boolean) {
+    private serverMode(name: string, flavor: Flavor, storage: VaultStorage, tls: boolean, unauthenticatedMetrics: boolean) {
         const paths = flavorPaths(flavor);
         const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         // The audit log outlives the container too.
@@ -251,6 +266,7 @@ export class VaultServer extends pulumi.ComponentResource {
             nodeId: name,
             auditLogPath,
             tls,
+            unauthenticatedMetrics,
         });
         const mlock = locksMemory(flavor, storage);
         return {

@@ -187,6 +187,12 @@ export const CONFIG_KEYS = {
         description: "Server mode storage: \"raft\" or \"file\" (HashiCorp Vault only)",
         docs: { type: "`raft` \\| `file`", default: "`raft`", meaning: "server mode storage; `file` with HashiCorp Vault only (OpenBao 2.7 has no file storage)" },
     },
+    vaultUnauthenticatedMetrics: {
+        type: "boolean",
+        default: false,
+        description: "Server mode - serve Prometheus metrics without a token (only with a loopback hostAddress); false: a token with the metrics policy",
+        docs: { type: "boolean", default: "`false`", meaning: "server mode: serve the [Prometheus metrics](docs/server-mode.md#metrics) without a token; only with a loopback `hostAddress`. `false`: a token with the `vaultMetricsPolicy` output's policy" },
+    },
     rotateRootCredentials: {
         type: "boolean",
         default: DEFAULTS.rotateRootCredentials,

@@ -3,6 +3,7 @@
  * sslmode), each returning the value or its default, or throwing one line that names the field and the value.
  */
 import { invalid } from "./errors";
+import { isLoopbackHost } from "./tls";
 import {
     CONNECTION_LAYOUTS,
     ConnectionLayout,
@@ -29,6 +30,23 @@ export function checkModeWithoutExistingVault(where: string, field: string, mode
     if (mode === "server" && existingVault) {
         throw invalid(where, field, mode, "applies to the stack's own Vault container, not to an existing Vault; leave the mode at dev or drop the existing Vault");
     }
+}
+
+/**
+ * Metrics without a token only where the local host alone reaches the API: a server-mode listener published on a
+ * loopback address (docs/server-mode.md, "Metrics"). A dev server's listener serves them without a token anyway.
+ * `hostAddress` is checked when it is a plain string (an Output is known only later).
+ */
+export function checkUnauthenticatedMetrics(where: string, field: string, value: unknown, mode: VaultMode, hostAddress: unknown): boolean {
+    if (value === undefined) return false;
+    const wanted = checkBoolean(where, field, value);
+    if (!wanted) return false;
+    if (mode !== "server") throw invalid(where, field, value, "applies to server mode only");
+    const address = hostAddress ?? DEFAULTS.hostAddress;
+    if (typeof address === "string" && !isLoopbackHost(address)) {
+        throw invalid(where, field, value, `the API is published on ${address}, beyond this machine; scrape with a token of the metrics policy instead`);
+    }
+    return true;
 }
 
 export function checkVaultStorage(where: string, field: string, value: unknown): VaultStorage {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, StackConfigKey } from "./config-keys";
 import { checkExistingPostgres, checkExistingVault, ExistingPostgres, ExistingVault } from "./endpoints";
 import { invalid } from "./errors";
-import { checkConnectionLayout, checkContainerPath, checkFlavor, checkModeWithoutExistingVault, checkPort, checkUnsealShares, checkVaultMode, checkVaultStorage, isPulumiValue } from "./scalars";
+import { checkConnectionLayout, checkContainerPath, checkFlavor, checkModeWithoutExistingVault, checkPort, checkUnauthenticatedMetrics, checkUnsealShares, checkVaultMode, checkVaultStorage, isPulumiValue } from "./scalars";
 import { ConnectionLayout, Flavor, SslMode, VaultMode, VaultStorage } from "./settings";
 import { DatabaseSpec, resolveDatabases } from "./databases";
 import { DEFAULTS } from "./settings";
@@ -37,6 +37,8 @@ export interface StackSettings {
         storage?: VaultStorage;
         /** Server mode: a token (e.g. a deployer token) the stack uses instead of the root token from init. */
         token?: pulumi.Output<string>;
+        /** Server mode: Prometheus metrics without a token (loopback hostAddress only). */
+        unauthenticatedMetrics?: boolean;
     };
     existingPostgres?: ExistingPostgres;
     existingVault?: ExistingVault;
@@ -124,6 +126,7 @@ export function readStackConfig(raw: RawStackConfig): StackSettings {
             unsealThreshold: unseal.threshold,
             storage,
             token: mode === "server" ? token : undefined,
+            ...(checkUnauthenticatedMetrics(where, "vaultUnauthenticatedMetrics", value("vaultUnauthenticatedMetrics"), mode, hostAddress) ? { unauthenticatedMetrics: true } : {}),
         },
         ...(value("tls") !== undefined ? { tls: value("tls") as boolean } : {}),
         ...(value("sharedMount") === true ? { sharedMount: true } : {}),

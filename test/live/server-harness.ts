@@ -29,6 +29,11 @@ export interface SealedVaultServer {
     kill(): Promise<void>;
     /** Starts the process again on the same config and data: sealed. */
     start(): Promise<void>;
+    /**
+     * A lost data volume: SIGKILL, then the data directory removed and made again, empty. `start()` then runs a new,
+     * uninitialised server on the same config and address.
+     */
+    loseData(): Promise<void>;
     /** Stops it and removes every file. */
     stop(): Promise<void>;
 }
@@ -41,7 +46,7 @@ export function localFlavor(): Flavor {
 }
 
 /** The container's config with the local process's listener addresses and paths (the only rewrite). */
-export function localServerConfig(flavor: Flavor, port: number, clusterPort: number, dataDir: string, auditLogPath: string): string {
+export function localServerConfig(flavor: Flavor, port: number, clusterPort: number, dataDir: string, auditLogPath: string, unauthenticatedMetrics = false): string {
     return serverConfigHcl({
         flavor,
         storage: "raft",
@@ -52,10 +57,12 @@ export function localServerConfig(flavor: Flavor, port: number, clusterPort: num
         clusterAddr: `http://127.0.0.1:${clusterPort}`,
         nodeId: "vault-pg-live",
         auditLogPath,
+        unauthenticatedMetrics,
     });
 }
 
-export async function startSealedVault(): Promise<SealedVaultServer> {
+/** `unauthenticatedMetrics`: the listener serves `sys/metrics` without a token (config `vaultUnauthenticatedMetrics`). */
+export async function startSealedVault(options: { unauthenticatedMetrics?: boolean } = {}): Promise<SealedVaultServer> {
     const binary = findVaultBinary();
     if (!binary) throw new Error(`no Vault-API server found (${INSTALL_VAULT})`);
     const flavor = localFlavor();
@@ -67,7 +74,7 @@ export async function startSealedVault(): Promise<SealedVaultServer> {
     const [port, clusterPort] = [await freePort(), await freePort()];
     const address = `http://127.0.0.1:${port}`;
     const auditLogPath = path.join(baseDir, "audit.log");
-    fs.writeFileSync(configFile, localServerConfig(flavor, port, clusterPort, dataDir, auditLogPath));
+    fs.writeFileSync(configFile, localServerConfig(flavor, port, clusterPort, dataDir, auditLogPath, options.unauthenticatedMetrics));
 
     // As in harness.ts: no VAULT_*/BAO_* settings of the developer's, and a HOME of our own.
     const env: NodeJS.ProcessEnv = { HOME: baseDir };
@@ -126,6 +133,11 @@ export async function startSealedVault(): Promise<SealedVaultServer> {
         async start() {
             if (server?.isRunning()) throw new Error(`${binary} on ${address} is already running`);
             await launch();
+        },
+        async loseData() {
+            await killNow();
+            fs.rmSync(dataDir, { recursive: true, force: true });
+            fs.mkdirSync(dataDir);
         },
         stop: () => cleanup.dispose(),
     };

@@ -30,6 +30,7 @@ describe("config keys, declared once", () => {
             vaultUnsealShares: 5,
             vaultUnsealThreshold: 3,
             vaultStorage: "raft",
+            vaultUnauthenticatedMetrics: false,
             rotateRootCredentials: false,
             database: "app",
             mountPath: "database",

@@ -29,7 +29,7 @@ describe("server config file", () => {
         auditLogPath: "/vault/logs/audit.log",
     };
 
-    it("HashiCorp Vault with file storage locks memory: no disable_mlock, no raft addresses, no audit stanza", () => {
+    it("HashiCorp Vault with file storage locks memory: no disable_mlock, no raft addresses, no audit stanza; Prometheus telemetry", () => {
         expect(serverConfigHcl({ ...common, flavor: "vault", storage: "file" })).toBe(
             [
                 'storage "file" {',
@@ -43,8 +43,23 @@ describe("server config file", () => {
                 "",
                 'api_addr = "http://v:8200"',
                 "",
+                "telemetry {",
+                '  prometheus_retention_time = "1h"',
+                "  disable_hostname          = true",
+                "}",
+                "",
             ].join("\n"),
         );
+    });
+
+    it("metrics need a token unless asked otherwise; then the listener lets a scraper in without one, with or without TLS", () => {
+        const open = ["  telemetry {", "    unauthenticated_metrics_access = true", "  }", "}"].join("\n");
+        for (const tls of [false, true]) {
+            expect(serverConfigHcl({ ...common, flavor: "openbao", storage: "raft", tls })).not.toContain("unauthenticated_metrics_access");
+            const text = serverConfigHcl({ ...common, flavor: "openbao", storage: "raft", tls, unauthenticatedMetrics: true });
+            // Inside the listener block, after its last setting.
+            expect(text.slice(text.indexOf('listener "tcp"'), text.indexOf("api_addr"))).toContain(`${tls ? '  tls_min_version = "tls12"' : "  tls_disable     = true"}\n${open}`);
+        }
     });
 
     it("HashiCorp Vault with raft disables mlock and names its cluster address", () => {
@@ -228,6 +243,23 @@ describe("the stack in server mode (HashiCorp Vault, file storage, rotation on)"
         expect(await isSecret(program.vaultUnsealKeys!)).toBe(true);
         expect(await isSecret(program.vaultRootToken!)).toBe(true);
         const policy = parsePolicy(await resolve(program.deployerPolicy));
-        expect(policy.map((rule) => rule.path)).toEqual(expect.arrayContaining(["sys/audit/file", "database/rotate-root/app", "sys/policies/acl/web-db", "auth/approle/role/reports"]));
+        expect(policy.map((rule) => rule.path)).toEqual(
+            expect.arrayContaining(["sys/audit/file", "database/rotate-root/app", "sys/policies/acl/web-db", "auth/approle/role/reports", "sys/policies/acl/vault-pg-backup", "sys/policies/acl/vault-pg-metrics"]),
+        );
+    });
+
+    it("declares a backup and a metrics policy, each one path and its own token, gone with the data volume; outputs their names", async () => {
+        expect(await resolve(program.vaultBackupPolicy!)).toBe("vault-pg-backup");
+        expect(await resolve(program.vaultMetricsPolicy!)).toBe("vault-pg-metrics");
+        const ownToken = [
+            { path: "auth/token/renew-self", capabilities: ["update"] },
+            { path: "auth/token/lookup-self", capabilities: ["read"] },
+        ];
+        const backup = findResource(all, TYPES.policy, "vault-pg-dev-vault-backup-policy");
+        const metrics = findResource(all, TYPES.policy, "vault-pg-dev-vault-metrics-policy");
+        expect(parsePolicy(plain<{ policy: string }>(backup.inputs).policy)).toEqual([{ path: "sys/storage/raft/snapshot", capabilities: ["read"] }, ...ownToken]);
+        expect(parsePolicy(plain<{ policy: string }>(metrics.inputs).policy)).toEqual([{ path: "sys/metrics", capabilities: ["read"] }, ...ownToken]);
+        const volume = findResource(all, TYPES.volume, `${vaultName}-data`).urn;
+        for (const policy of [backup, metrics]) expect(lifecycle.get(policy.name)).toEqual({ deletedWith: volume, replaceWith: [volume] });
     });
 });
