@@ -25,6 +25,8 @@ export const TYPES = {
     policy: "vault:index/policy:Policy",
     authBackend: "vault:index/authBackend:AuthBackend",
     approleRole: "vault:appRole/authBackendRole:AuthBackendRole",
+    jwtAuthBackend: "vault:jwt/authBackend:AuthBackend",
+    jwtRole: "vault:jwt/authBackendRole:AuthBackendRole",
     adminCheck: "pulumi-nodejs:dynamic/vault-pg:PostgresAdminCheck",
     leaseRevocation: "pulumi-nodejs:dynamic/vault-pg:LeaseRevocation",
     tlsPrivateKey: "tls:index/privateKey:PrivateKey",

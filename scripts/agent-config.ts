@@ -4,7 +4,8 @@
  * Usage: npm run agent-config -- --app <name> [options]   (see USAGE below)
  * With --out DIR it writes DIR/agent.hcl, DIR/role-id (the role id is not a secret on its own) and the CA files the
  * config names (public certificates) and says what to do
- * next; without it, it prints the config. The secret id is never read or written here: a deploy step issues it.
+ * next; without it, it prints the config. The secret id is never read or written here: a deploy step issues it. An
+ * app that logs in with a JWT needs neither: the agent reads the token its platform writes (--jwt-file).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -23,6 +24,8 @@ Writes the Vault Agent (or OpenBao agent) config for one app of a vault-pg stack
   --exec <command>     run the app under the agent (restarted with PG* set on each new credential) instead of
                        rendering files and sending SIGHUP to the pid in <dir>/app.pid; split on spaces
   --token-sink <file>  also write the agent's Vault token to <file> (mode 0600)
+  --jwt-file <file>    an app that logs in with a JWT: the file its platform keeps the token in
+                       (default: <dir>/jwt; the stack's own agents output uses the Kubernetes projected token path)
   --outputs <file|->   read the outputs from a file, or stdin with -, as printed by pulumi stack output --json
                        (default: run pulumi stack output --json --stack <stack>)
   --stack <name>       the stack to read (default: dev)
@@ -34,6 +37,7 @@ export interface AgentConfigArgs {
     out?: string;
     exec?: string[];
     tokenSink?: string;
+    jwtFile?: string;
     outputs?: string;
     stack: string;
 }
@@ -53,6 +57,7 @@ export function parseArgs(argv: readonly string[]): AgentConfigArgs | "help" {
         else if (flag === "--out") args.out = value(++index, flag);
         else if (flag === "--exec") args.exec = value(++index, flag).split(/\s+/).filter(Boolean);
         else if (flag === "--token-sink") args.tokenSink = value(++index, flag);
+        else if (flag === "--jwt-file") args.jwtFile = value(++index, flag);
         else if (flag === "--outputs") args.outputs = value(++index, flag);
         else if (flag === "--stack") args.stack = value(++index, flag);
         else throw new Error(`unknown option ${flag}\n\n${USAGE}`);
@@ -91,7 +96,7 @@ export function run(args: AgentConfigArgs, outputs: AgentStackOutputs): { stdout
         throw new Error(`no agent config for app "${args.app}"; apps with dynamic roles are ${Object.keys(outputs.agents).join(", ") || "(none)"}`);
     }
     const dir = path.resolve(args.out ?? defaultAgentDir(args.app));
-    const config = agentConfigForApp(outputs, args.app, agent.roles, { dir, role: args.role, exec: args.exec, tokenSinkFile: args.tokenSink });
+    const config = agentConfigForApp(outputs, args.app, agent.roles, { dir, role: args.role, exec: args.exec, tokenSinkFile: args.tokenSink, jwtFile: args.jwtFile });
     if (!args.out) return { stdout: config, stderr: "" };
     const roleId = (outputs.apps[args.app] as { roleId?: string }).roleId;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -99,6 +104,11 @@ export function run(args: AgentConfigArgs, outputs: AgentStackOutputs): { stdout
     if (roleId) fs.writeFileSync(path.join(dir, "role-id"), `${roleId}\n`, { mode: 0o600 });
     if (outputs.vaultCaCertificate) fs.writeFileSync(path.join(dir, AGENT_FILES.vaultCa), outputs.vaultCaCertificate, { mode: 0o644 });
     if (outputs.postgresCaCertificate) fs.writeFileSync(path.join(dir, AGENT_FILES.postgresCa), outputs.postgresCaCertificate, { mode: 0o644 });
+    const login = outputs.apps[args.app];
+    const firstStep =
+        login?.method === "jwt"
+            ? `next: make sure the platform writes "${args.app}"'s token to ${args.jwtFile ?? path.join(dir, "jwt")} (the agent reads it for each login), then run`
+            : `next: write a secret id for "${args.app}" to ${path.join(dir, "secret-id")} (the agent removes it after reading), then run`;
     const next = [
         `wrote ${[
             "agent.hcl",
@@ -106,7 +116,7 @@ export function run(args: AgentConfigArgs, outputs: AgentStackOutputs): { stdout
             ...(outputs.vaultCaCertificate ? [AGENT_FILES.vaultCa] : []),
             ...(outputs.postgresCaCertificate ? [AGENT_FILES.postgresCa] : []),
         ].map((file) => path.join(dir, file)).join(", ")}`,
-        `next: write a secret id for "${args.app}" to ${path.join(dir, "secret-id")} (the agent removes it after reading), then run`,
+        firstStep,
         `  vault agent -config=${path.join(dir, "agent.hcl")}     (or: bao agent -config=...)`,
     ];
     return { stdout: "", stderr: `${next.join("\n")}\n` };

@@ -13,6 +13,8 @@ import { providerFromText } from "./dynamic-provider";
 import { PostgresServer, VaultError, vaultRequest } from "./harness";
 
 export type Inputs = Record<string, unknown>;
+// Declared in applier-jwt.ts, which imports this file's plumbing; resolved when OPS is first used.
+import { JWT_OPS } from "./applier-jwt";
 
 /** The real servers, as the applier reaches them. */
 export interface LiveTargets {
@@ -157,13 +159,13 @@ async function rows<T>(ctx: ProviderContext, sql: string, params: unknown[], dat
     }
 }
 
-async function vault(ctx: ProviderContext, method: string, path: string, body?: Inputs): Promise<string[]> {
+export async function vault(ctx: ProviderContext, method: string, path: string, body?: Inputs): Promise<string[]> {
     await vaultRequest(ctx.targets.vault.address, ctx.targets.vault.rootToken, method, path, body, { caCertificate: ctx.targets.vault.caCertificate });
     return [`vault> ${method} ${path}`];
 }
 
 /** GET that answers undefined where the server has nothing (the providers then drop the resource from state). */
-async function vaultRead(ctx: ProviderContext, path: string, missing = [404]): Promise<Inputs | undefined> {
+export async function vaultRead(ctx: ProviderContext, path: string, missing = [404]): Promise<Inputs | undefined> {
     try {
         const answer = await vaultRequest<{ data?: Inputs }>(ctx.targets.vault.address, ctx.targets.vault.rootToken, "GET", path, undefined, { caCertificate: ctx.targets.vault.caCertificate });
         return answer.data ?? {};
@@ -177,7 +179,7 @@ const str = (value: unknown): string => String(value);
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && a.every((item) => b.includes(item)) && b.every((item) => a.includes(item));
 
-function notReplayed(type: string, changed: string[]): never {
+export function notReplayed(type: string, changed: string[]): never {
     throw new Error(`applier does not replay an update of ${changed.join(", ")} on ${type}; extend the mapping`);
 }
 
@@ -518,9 +520,11 @@ const authBackend: ResourceOps = {
     update: (_old, next, changed, ctx) =>
         changed.every((key) => key === "description") ? vault(ctx, "POST", `sys/auth/${next.path}/tune`, { description: next.description }) : notReplayed(TYPES.authBackend, changed),
     delete: (inputs, ctx) => vault(ctx, "DELETE", `sys/auth/${inputs.path}`),
+    // mountutil.GetAuthMount (GET sys/auth/<path>, 400 or 404 when missing), then its tune (authMountTuneGet).
     async read(inputs, ctx) {
-        const methods = (await vaultRead(ctx, "sys/auth")) ?? {};
-        return `${inputs.path}/` in methods ? inputs : undefined;
+        if (!(await vaultRead(ctx, `sys/auth/${inputs.path}`, [400, 404]))) return undefined;
+        await vaultRead(ctx, `sys/mounts/auth/${inputs.path}/tune`);
+        return inputs;
     },
 };
 
@@ -546,7 +550,12 @@ const approleRole: ResourceOps = {
             throw error;
         }
     },
-    read: async (inputs, ctx) => ((await vaultRead(ctx, `auth/${inputs.backend}/role/${inputs.roleName}`)) ? inputs : undefined),
+    // approleAuthBackendRoleRead: the role, then its role id.
+    async read(inputs, ctx) {
+        if (!(await vaultRead(ctx, `auth/${inputs.backend}/role/${inputs.roleName}`))) return undefined;
+        await vaultRead(ctx, `auth/${inputs.backend}/role/${inputs.roleName}/role-id`);
+        return inputs;
+    },
 };
 
 /**
@@ -599,6 +608,7 @@ const OPS: Record<string, ResourceOps> = {
     [TYPES.approleRole]: approleRole,
     [TYPES.adminCheck]: adminCheck,
     [TYPES.leaseRevocation]: leaseRevocation,
+    ...JWT_OPS,
 };
 
 /** The provider operations of a resource type; any type without a mapping fails loudly. */
