@@ -6,10 +6,11 @@
  * in with `npm run ci-login` from GitHub's token endpoint as a job sees it; the preview role reads everything a
  * refresh of the stack reads and may write none of it.
  */
-import { execFile } from "child_process";
+import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { AGENT_FILES } from "../../components/agent-config";
 import { refresh, applyResources } from "./applier";
 import { describeLive } from "./harness";
 import { LiveStack, startLiveStack } from "./live-stack";
@@ -21,6 +22,15 @@ const GITHUB_AUDIENCE = "https://github.com/acme";
 const ORDERS = { name: "orders", roles: ["readwrite"], jwt: { auth: "kubernetes", audience: "vault", kubernetes: { namespace: "shop", serviceAccount: "orders" } } };
 const NIGHTLY = { name: "nightly", roles: ["readonly"], jwt: { auth: "ci-keys", github: { repository: REPOSITORY, ref: "refs/heads/main" } } };
 const ORDERS_SUBJECT = "system:serviceaccount:shop:orders";
+/** Leases of a few seconds, so the agent fetches new credentials several times during the test. */
+const ROTATING_ROLE = { name: "jwt-rotating", access: "readonly", defaultTtl: 6, maxTtl: 12 };
+const ROTATING = {
+    name: "rotating",
+    roles: [ROTATING_ROLE.name],
+    tokenTtl: 5,
+    tokenMaxTtl: 600,
+    jwt: { auth: "kubernetes", audience: "vault", kubernetes: { namespace: "shop", serviceAccount: "rotating" } },
+};
 const githubClaims = (ref: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     sub: `repo:${REPOSITORY}:ref:${ref}`,
     repository: REPOSITORY,
@@ -49,14 +59,17 @@ describeLive("JWT and OIDC logins for applications and CI", () => {
                     { path: "kubernetes", oidcDiscoveryUrl: issuer.url },
                     { path: "ci-keys", publicKeys: [issuer.publicKeyPem], boundIssuer: issuer.url },
                 ]),
-                apps: JSON.stringify([...JSON.parse(config.apps), ORDERS, NIGHTLY]),
+                roles: JSON.stringify([...JSON.parse(config.roles), ROTATING_ROLE]),
+                apps: JSON.stringify([...JSON.parse(config.apps), ORDERS, NIGHTLY, ROTATING]),
                 ciOidc: JSON.stringify({ repository: REPOSITORY, issuer: issuer.url }),
             }),
         });
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-pg-jwt-"));
     }, 120_000);
 
+    const children: ChildProcess[] = [];
     afterAll(async () => {
+        for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
         await stack?.stop();
         await issuer?.stop();
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -168,4 +181,61 @@ describeLive("JWT and OIDC logins for applications and CI", () => {
         const writes = await Promise.all(vaultResources.map((resource) => applyResources([resource], targets, "vault").then(() => "written", (error: Error) => (/-> 403:/.test(error.message) ? "403" : error.message))));
         expect(vaultResources.map((resource, index) => `${resource.type} ${resource.name}: ${writes[index]}`).filter((line) => !line.endsWith(": 403"))).toEqual([]);
     }, 60_000);
+
+    it("runs Vault Agent with JWT auto-auth: a plain process stays on valid, rotating credentials", async () => {
+        const files = {
+            jwt: path.join(dir, "projected-token"),
+            pid: path.join(dir, "app.pid"),
+            env: path.join(dir, AGENT_FILES.env),
+            token: path.join(dir, "agent-token"),
+            agentLog: path.join(dir, "agent.log"),
+            appLog: path.join(dir, "app.log"),
+        };
+        // What the kubelet does for a projected service account token: a file, rotated in place, never removed.
+        fs.writeFileSync(files.jwt, issuer.sign({ sub: "system:serviceaccount:shop:rotating", aud: "vault" }), { mode: 0o600 });
+        execFileSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/agent-config.ts", "--app", ROTATING.name, "--out", dir, "--jwt-file", files.jwt, "--token-sink", files.token, "--outputs", "-"],
+            { cwd: REPO_ROOT, input: JSON.stringify(stack.deployedOutputs()), stdio: ["pipe", "pipe", "pipe"] },
+        );
+        expect(fs.existsSync(path.join(dir, "role-id"))).toBe(false);
+        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
+        const spawnLogged = (command: string, args: string[], logFile: string, pipeStdout = false): ChildProcess => {
+            const log = fs.openSync(logFile, "a");
+            const child = spawn(command, args, { env, stdio: ["ignore", pipeStdout ? "pipe" : log, log] });
+            fs.closeSync(log);
+            children.push(child);
+            return child;
+        };
+        const tail = (file: string): string => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").slice(-30).join("\n") : "(no log)");
+        const waitFor = async (what: string, limitMs: number, done: () => boolean): Promise<void> => {
+            const started = Date.now();
+            while (!done()) {
+                if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}\nagent log:\n${tail(files.agentLog)}\napp log:\n${tail(files.appLog)}`);
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+        };
+        const agent = spawnLogged(stack.vault.binary, ["agent", `-config=${path.join(dir, "agent.hcl")}`], files.agentLog);
+        await waitFor("the agent to render the env file", 20_000, () => fs.existsSync(files.env));
+        expect(fs.existsSync(files.jwt)).toBe(true);
+
+        const app = spawnLogged(process.execPath, [path.join(REPO_ROOT, "examples/app/env-file-app.js"), files.env, files.pid, "5"], files.appLog, true);
+        let output = "";
+        app.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        const switches = (): number => (fs.existsSync(files.appLog) ? (fs.readFileSync(files.appLog, "utf8").match(/^switched credentials: /gm) ?? []).length : 0);
+        let policies: string[];
+        try {
+            await waitFor("two rotations in the app", 60_000, () => switches() >= 2);
+            app.kill("SIGTERM");
+            await waitFor("the app's summary", 10_000, () => app.exitCode !== null);
+            const agentToken = fs.readFileSync(files.token, "utf8").trim();
+            policies = (await stack.root<{ data: { policies: string[] } }>("POST", "auth/token/lookup", { token: agentToken })).data.policies;
+        } finally {
+            agent.kill("SIGTERM");
+        }
+        const summary = JSON.parse(output) as { queries: number; failures: string[]; switches: unknown[] };
+        expect(summary.failures).toEqual([]);
+        expect(summary.switches.length).toBeGreaterThanOrEqual(2);
+        expect(policies).toEqual([stack.apps[ROTATING.name].policyName]);
+    }, 120_000);
 });
