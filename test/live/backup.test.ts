@@ -186,10 +186,8 @@ describeLive("server-mode backup, restore and metrics", () => {
         await expect(vaultRequest(vault.address, appToken, "PUT", `sys/leases/revoke/${issued.leaseId}`)).rejects.toMatchObject({ status: expect.any(Number) });
         await postgres.start();
         await vaultRequest(vault.address, appToken, "PUT", `sys/leases/revoke/${issued.leaseId}`);
-        const anonymous = await scrape(vault.address, undefined);
-        expect([anonymous.status, anonymous.text]).toEqual([expect.any(Number), ""]);
-        expect(anonymous.status).toBeGreaterThanOrEqual(400);
-        expect(anonymous.status).toBeLessThan(500);
+        // No token is refused as a token without the policy is: 403 on OpenBao and on HashiCorp Vault alike (no 401).
+        expect((await scrape(vault.address, undefined)).status).toBe(403);
         expect((await scrape(vault.address, appToken)).status).toBe(403);
 
         const metrics = await scrape(vault.address, await operatorToken("vault-pg-metrics"));
