@@ -149,21 +149,6 @@ export function usernameTemplate(): string {
     return `${DYNAMIC_USERNAME_PREFIX}{{.RoleName}}-{{random 12}}-{{unix_time}}`;
 }
 
-/** When the engine created a user: the `{{unix_time}}` its name ends in (usernameTemplate); undefined for other names. */
-export function engineUserCreatedAt(username: string): number | undefined {
-    const match = username.startsWith(DYNAMIC_USERNAME_PREFIX) ? /-(\d{10})$/.exec(username) : null;
-    return match ? Number(match[1]) : undefined;
-}
-
-/**
- * After a restore from a snapshot finished at `snapshotFinishedAt` (Unix seconds, e.g. the snapshot file's mtime),
- * the engine users created later: the restored Vault holds no lease for them, so nothing will ever revoke them. Users
- * of that very second may be either; they are not listed. What a check for restore orphans starts from.
- */
-export function usersCreatedAfterSnapshot(usernames: readonly string[], snapshotFinishedAt: number): string[] {
-    return usernames.filter((username) => (engineUserCreatedAt(username) ?? 0) > snapshotFinishedAt);
-}
-
 /**
  * SQL that drops engine users whose `VALID UNTIL` has passed (e.g. after a dev server restart lost their leases),
  * reassigning what they own to the owner group first. Run as a role with CREATEROLE and membership in the owner group.

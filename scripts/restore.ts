@@ -5,6 +5,7 @@
  * the original root token, and prints what happened.
  */
 import * as fs from "fs";
+import { isoSeconds } from "../components/doctor/lease-findings";
 import { restoreSnapshot } from "../components/raft-snapshot";
 import { vaultRequest } from "../components/vault-api";
 import { flagValue, readCaCertificate, readOutputs, ServerOutputs } from "./stack-outputs";
@@ -24,7 +25,8 @@ unseals it with the original key shares. Refuses a server that is already initia
   -h, --help           this text
 
 Leases issued before the snapshot are back and can be renewed and revoked. Database users created after it have no
-lease any more: they stay in PostgreSQL until removed (their names end in their creation time, in Unix seconds).`;
+lease any more: they stay in PostgreSQL until removed. Once pulumi up --refresh ran, npm run doctor names them as
+orphans and npm run doctor -- --fix drops them.`;
 
 export interface RestoreArgs {
     snapshot: string;
@@ -63,9 +65,9 @@ export async function restore(args: RestoreArgs, outputs: ServerOutputs): Promis
         });
         lines.push("the stack's root token works again; pulumi up --refresh puts back what the stack declared after the snapshot");
     }
-    // Users the engine created after the snapshot have no lease in it: sql.ts's usersCreatedAfterSnapshot finds them.
-    const finishedAt = Math.floor(fs.statSync(args.snapshot).mtimeMs / 1000);
-    lines.push(`database users created after the snapshot (names ending in a Unix time after ${finishedAt}, ${new Date(finishedAt * 1000).toISOString()}) have no lease: remove them`);
+    // Users the engine created after the snapshot have no lease in it: the doctor's orphan check names them.
+    const finishedAt = isoSeconds(new Date(fs.statSync(args.snapshot).mtimeMs));
+    lines.push(`database users created after the snapshot (${finishedAt}) have no lease: npm run doctor names them, --fix drops them`);
     return lines.join("\n");
 }
 

@@ -1,6 +1,6 @@
 /**
- * Writes Pulumi.yaml's `config:` section and the README's config table from the one declaration of the stack config
- * keys (components/validate/config-keys.ts). Adding a key: one entry there, then `npm run sync-config`.
+ * Writes Pulumi.yaml's `config:` section and the config table of docs/configuration.md from the one declaration of the
+ * stack config keys (components/validate/config-keys.ts). Adding a key: one entry there, then `npm run sync-config`.
  * With `--check`, writes nothing and exits 1 when either file differs.
  */
 import * as fs from "fs";
@@ -9,6 +9,8 @@ import * as YAML from "yaml";
 import { configTableMarkdown, pulumiYamlConfig } from "../components/validate";
 
 const root = path.resolve(__dirname, "..");
+/** Where the config table lives, relative to the repository root (its links are relative to docs/). */
+const CONFIGURATION_DOC = "docs/configuration.md";
 
 /** Pulumi.yaml with everything from its `config:` line on replaced by the table's keys. */
 export function syncedPulumiYaml(text: string): string {
@@ -17,12 +19,12 @@ export function syncedPulumiYaml(text: string): string {
     return `${text.slice(0, at)}${YAML.stringify({ config: pulumiYamlConfig() }, { lineWidth: 0 })}`;
 }
 
-/** The README with its config table (from the header row to the first blank line) replaced by the table's rows. */
-export function syncedReadme(text: string): string {
+/** docs/configuration.md with its config table (from the header row to the first blank line) replaced by the table's rows. */
+export function syncedConfigurationDoc(text: string): string {
     const lines = text.split("\n");
     const [header] = configTableMarkdown();
     const start = lines.indexOf(header);
-    if (start < 0) throw new Error(`README.md has no config table (a line "${header}")`);
+    if (start < 0) throw new Error(`${CONFIGURATION_DOC} has no config table (a line "${header}")`);
     const end = lines.indexOf("", start);
     return [...lines.slice(0, start), ...configTableMarkdown(), ...lines.slice(end)].join("\n");
 }
@@ -30,7 +32,7 @@ export function syncedReadme(text: string): string {
 function main(): void {
     const check = process.argv.includes("--check");
     let differs = false;
-    for (const [file, sync] of [["Pulumi.yaml", syncedPulumiYaml], ["README.md", syncedReadme]] as const) {
+    for (const [file, sync] of [["Pulumi.yaml", syncedPulumiYaml], [CONFIGURATION_DOC, syncedConfigurationDoc]] as const) {
         const target = path.join(root, file);
         const current = fs.readFileSync(target, "utf8");
         const synced = sync(current);

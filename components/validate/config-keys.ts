@@ -1,7 +1,7 @@
 /**
  * The stack config keys (namespace `vault-pg:`), declared once: the type index.ts reads each as, the default and
- * description Pulumi.yaml declares, and the README's config table row. `npm run sync-config` writes Pulumi.yaml's
- * `config:` section and the README table from this table; test/unit/config-keys.test.ts fails when they differ.
+ * description Pulumi.yaml declares, and the config table row of docs/configuration.md. `npm run sync-config` writes
+ * Pulumi.yaml's `config:` section and that table from this one; test/unit/config-keys.test.ts fails when they differ.
  *
  * "secret" keys are read with `getSecret` and "list" and "object" keys are set per stack: none appears in Pulumi.yaml, since a
  * typed key there without a default is required by the CLI. An empty default means "not set".
@@ -14,7 +14,7 @@ export interface ConfigKey {
     default?: string | number | boolean;
     /** Pulumi.yaml's description (scalar keys only). */
     description?: string;
-    /** The README config table's row: type, default and meaning columns, as Markdown. */
+    /** The config table's row (docs/configuration.md): type, default and meaning, as Markdown; links relative to docs/. */
     docs: { type: string; default: string; meaning: string };
 }
 
@@ -65,13 +65,13 @@ export const CONFIG_KEYS = {
         type: "boolean",
         default: DEFAULTS.tls,
         description: "TLS for the stack's own containers: a stack CA, PostgreSQL with hostssl only, the Vault API over HTTPS, every client verifying (false: plain text, for a laptop)",
-        docs: { type: "boolean", default: "`true`", meaning: "[TLS](#tls) for the stack's containers: a stack CA (output `caCertificate`), PostgreSQL with `ssl = on` and `hostssl` only, the Vault API over HTTPS, every client verifying with `verify-full`; `false` for plain text on a laptop" },
+        docs: { type: "boolean", default: "`true`", meaning: "[TLS](tls.md) for the stack's containers: a stack CA (output `caCertificate`), PostgreSQL with `ssl = on` and `hostssl` only, the Vault API over HTTPS, every client verifying with `verify-full`; `false` for plain text on a laptop" },
     },
     postgresHost: {
         type: "string",
         default: "",
         description: "An existing PostgreSQL to use instead of the container (\"\" runs the container); a primary and its standbys as \"db1,db2\" or \"db1:5432,db2:5433\"; needs postgresSuperuserPassword",
-        docs: { type: "host or host list", default: "`\"\"`", meaning: "an [existing PostgreSQL](#existing-servers) instead of the container; a primary and its standbys as `db1,db2` or `db1:5432,db2:5433` ([High availability](#high-availability))" },
+        docs: { type: "host or host list", default: "`\"\"`", meaning: "an [existing PostgreSQL](../README.md#existing-servers) instead of the container; a primary and its standbys as `db1,db2` or `db1:5432,db2:5433` ([High availability](high-availability.md))" },
     },
     postgresPort: {
         type: "integer",
@@ -89,7 +89,7 @@ export const CONFIG_KEYS = {
         type: "string",
         default: DEFAULTS.postgresSuperuser,
         description: "Admin of the existing PostgreSQL: a superuser, or a role with CREATEROLE and CREATEDB (a managed service's admin)",
-        docs: { type: "SQL name", default: "`postgres`", meaning: "the role the Pulumi process administers it as: a superuser, or a role with `CREATEROLE` and `CREATEDB` ([Managed PostgreSQL](#managed-postgresql))" },
+        docs: { type: "SQL name", default: "`postgres`", meaning: "the role the Pulumi process administers it as: a superuser, or a role with `CREATEROLE` and `CREATEDB` ([Managed PostgreSQL](managed-postgresql.md))" },
     },
     postgresSuperuserPassword: {
         type: "secret",
@@ -145,11 +145,11 @@ export const CONFIG_KEYS = {
         type: "string",
         default: "",
         description: "An existing Vault or OpenBao to use instead of the dev container (\"\" runs the container); needs vaultToken",
-        docs: { type: "URL", default: "`\"\"`", meaning: "an [existing Vault or OpenBao](#existing-servers) instead of the dev container" },
+        docs: { type: "URL", default: "`\"\"`", meaning: "an [existing Vault or OpenBao](../README.md#existing-servers) instead of the dev container" },
     },
     vaultToken: {
         type: "secret",
-        docs: { type: "secret", default: "—", meaning: "a token allowed to apply the stack's Vault resources ([`deployerPolicy`](#deployer-policy)); required with `vaultAddress`; in server mode optional, used instead of the root token" },
+        docs: { type: "secret", default: "—", meaning: "a token allowed to apply the stack's Vault resources ([`deployerPolicy`](server-mode.md#deployer-policy)); required with `vaultAddress`; in server mode optional, used instead of the root token" },
     },
     vaultCaCertificate: {
         type: "string",
@@ -167,7 +167,7 @@ export const CONFIG_KEYS = {
         type: "string",
         default: DEFAULTS.vaultMode,
         description: "\"dev\" (in-memory dev server) or \"server\" (sealed, persistent, audited; README \"Server mode\")",
-        docs: { type: "`dev` \\| `server`", default: "`dev`", meaning: "the Vault container: in-memory dev server, or a sealed server with persistent storage ([Server mode](#server-mode))" },
+        docs: { type: "`dev` \\| `server`", default: "`dev`", meaning: "the Vault container: in-memory dev server, or a sealed server with persistent storage ([Server mode](server-mode.md))" },
     },
     vaultUnsealShares: {
         type: "integer",
@@ -191,13 +191,13 @@ export const CONFIG_KEYS = {
         type: "boolean",
         default: false,
         description: "Server mode - serve Prometheus metrics without a token (only with a loopback hostAddress); false: a token with the metrics policy",
-        docs: { type: "boolean", default: "`false`", meaning: "server mode: serve the [Prometheus metrics](docs/server-mode.md#metrics) without a token; only with a loopback `hostAddress`. `false`: a token with the `vaultMetricsPolicy` output's policy" },
+        docs: { type: "boolean", default: "`false`", meaning: "server mode: serve the [Prometheus metrics](server-mode.md#metrics) without a token; only with a loopback `hostAddress`. `false`: a token with the `vaultMetricsPolicy` output's policy" },
     },
     rotateRootCredentials: {
         type: "boolean",
         default: DEFAULTS.rotateRootCredentials,
         description: "Rotate the Vault admin's PostgreSQL password once the connection is written, so only Vault knows it",
-        docs: { type: "boolean", default: "`false`", meaning: "rotate the Vault admin's password once the connection is written ([rotate-root](#rotate-root))" },
+        docs: { type: "boolean", default: "`false`", meaning: "rotate the Vault admin's password once the connection is written ([rotate-root](server-mode.md#rotate-root))" },
     },
     database: {
         type: "string",
@@ -227,7 +227,7 @@ export const CONFIG_KEYS = {
         type: "boolean",
         default: false,
         description: "With vaultAddress: the mount at mountPath exists and other stacks use it; add to it and remove again, never mount or unmount",
-        docs: { type: "boolean", default: "`false`", meaning: "with `vaultAddress`: the mount at `mountPath` exists and other stacks use it too; the stack adds its connections and roles and removes them again, revoking each role's leases first ([Sharing a mount](docs/databases.md#several-stacks-on-one-mount))" },
+        docs: { type: "boolean", default: "`false`", meaning: "with `vaultAddress`: the mount at `mountPath` exists and other stacks use it too; the stack adds its connections and roles and removes them again, revoking each role's leases first ([Sharing a mount](databases.md#several-stacks-on-one-mount))" },
     },
     sharedApprole: {
         type: "boolean",
@@ -245,13 +245,13 @@ export const CONFIG_KEYS = {
         type: "integer",
         default: DEFAULTS.connectionBudget,
         description: "The most PostgreSQL connections Vault may hold for the stack, all connection configs together; a layout whose worst case exceeds it is refused",
-        docs: { type: "integer", default: "`20`", meaning: "the most connections Vault may hold for the stack (every connection config's pool full); a layout whose worst case exceeds it is refused at preview ([Connection budget](docs/performance.md#connection-budget))" },
+        docs: { type: "integer", default: "`20`", meaning: "the most connections Vault may hold for the stack (every connection config's pool full); a layout whose worst case exceeds it is refused at preview ([Connection budget](performance.md#connection-budget))" },
     },
     connections: {
         type: "string",
         default: "",
         description: "\"bounded\", \"single\", \"per-role\" or \"per-access\": how roles are spread over connection configs (one lock each); \"\" = bounded, or single with rotateRootCredentials",
-        docs: { type: "`bounded` \\| `single` \\| `per-role` \\| `per-access`", default: "`\"\"`: `bounded`, or `single` with `rotateRootCredentials`", meaning: "connection configs: one per role while that fits `connectionBudget`, else pooled (`<database>-pool-<n>`); one for all roles; one per role (`<database>-<role>`); or one per access level (`<database>-<access>`); see [Performance](#performance). Rotation needs `single`: every connection config logs in as the one Vault admin" },
+        docs: { type: "`bounded` \\| `single` \\| `per-role` \\| `per-access`", default: "`\"\"`: `bounded`, or `single` with `rotateRootCredentials`", meaning: "connection configs: one per role while that fits `connectionBudget`, else pooled (`<database>-pool-<n>`); one for all roles; one per role (`<database>-<role>`); or one per access level (`<database>-<access>`); see [Performance](performance.md). Rotation needs `single`: every connection config logs in as the one Vault admin" },
     },
     roles: {
         type: "list",
@@ -263,15 +263,15 @@ export const CONFIG_KEYS = {
     },
     jwtAuth: {
         type: "list",
-        docs: { type: "list", default: "`[]`", meaning: "issuers whose tokens apps log in with: `{ path, oidcDiscoveryUrl \\| jwksUrl \\| publicKeys, caCertificate?, boundIssuer?, existing? }`; an app then takes `jwt: { auth: <path>, audience, kubernetes \\| github \\| subject/claims }` ([identity](docs/identity.md))" },
+        docs: { type: "list", default: "`[]`", meaning: "issuers whose tokens apps log in with: `{ path, oidcDiscoveryUrl \\| jwksUrl \\| publicKeys, caCertificate?, boundIssuer?, existing? }`; an app then takes `jwt: { auth: <path>, audience, kubernetes \\| github \\| subject/claims }` ([identity](identity.md))" },
     },
     ciOidc: {
         type: "object",
-        docs: { type: "object", default: "not set", meaning: "`{ repository, deployBranch?, deployEnvironment?, path?, audience?, issuer?, existingAuth? }`: CI logs in with the job's OIDC token, a read-only preview role for every run, the deployer role on the deploy branch ([CI with OIDC](docs/identity.md#ci-with-oidc))" },
+        docs: { type: "object", default: "not set", meaning: "`{ repository, deployBranch?, deployEnvironment?, path?, audience?, issuer?, existingAuth? }`: CI logs in with the job's OIDC token, a read-only preview role for every run, the deployer role on the deploy branch ([CI with OIDC](identity.md#ci-with-oidc))" },
     },
     databases: {
         type: "list",
-        docs: { type: "list", default: "`[]`", meaning: "further databases on the same PostgreSQL: `{ name, roles: [...], staticRoles?: [...] }`, each with its own groups and Vault admin (`<name>_vault`), on the same mount and AppRole; role names unique across all ([Many databases](docs/databases.md))" },
+        docs: { type: "list", default: "`[]`", meaning: "further databases on the same PostgreSQL: `{ name, roles: [...], staticRoles?: [...] }`, each with its own groups and Vault admin (`<name>_vault`), on the same mount and AppRole; role names unique across all ([Many databases](databases.md))" },
     },
     staticRoles: {
         type: "list",
@@ -291,7 +291,7 @@ export function pulumiYamlConfig(): Record<string, { type: string; description: 
     return declared;
 }
 
-/** The README's config table: header, separator, and one row per key. */
+/** The config table of docs/configuration.md: header, separator, and one row per key. */
 export function configTableMarkdown(): string[] {
     const rows = (Object.entries(CONFIG_KEYS) as [string, ConfigKey][]).map(
         ([key, spec]) => `| \`${key}\` | ${spec.docs.type} | ${spec.docs.default} | ${spec.docs.meaning} |`,

@@ -5,34 +5,16 @@
  * output and exit code are real); further runs call runDoctor directly. Then one TLS stack: the certificates the
  * servers present and the CA outputs, judged by expiry.
  */
-import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import { DoctorFinding, doctorTarget, DoctorTarget, runDoctor } from "../../components";
-import { REPO_ROOT } from "../helpers/pulumi-mocks";
+import { doctorScript, problems } from "./doctor-script";
 import { describeLive, PostgresServer, startPostgres, startVault, VaultServer } from "./harness";
 import { appendToConfig, LiveStack, startLiveStack } from "./live-stack";
 import { makeTestPki, TestPki } from "./test-certificates";
-
-/** Runs `npm run doctor -- <args>` as npm does (ts-node), with VAULT_TOKEN unset unless given. */
-function doctorScript(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const childEnv = { ...process.env, ...env };
-    if (!("VAULT_TOKEN" in env)) delete childEnv.VAULT_TOKEN;
-    return new Promise((resolveRun, reject) => {
-        const child = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", "scripts/doctor.ts", ...args], { cwd: REPO_ROOT, env: childEnv });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once("error", reject);
-        child.once("close", (code) => resolveRun({ code, stdout, stderr }));
-    });
-}
-
-const problems = (findings: readonly DoctorFinding[]): DoctorFinding[] => findings.filter((finding) => finding.severity !== "ok" && finding.fixed === undefined);
 
 /** A name the engine's template could have made (`v-<role>-<random12>-<unix time>`), ten minutes ago. */
 const plausibleEngineName = (role: string): string => `v-${role}-${randomBytes(9).toString("base64url").replace(/[-_]/g, "x").slice(0, 12)}-${Math.floor(Date.now() / 1000) - 600}`;

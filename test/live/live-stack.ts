@@ -40,6 +40,24 @@ export function appendToConfig(extra: Partial<Record<"roles" | "apps" | "staticR
 }
 
 /**
+ * The stack's outputs as `pulumi stack output --json --show-secrets` would print them for servers the harness runs:
+ * the program's, with the servers' real addresses, root token and Vault CA.
+ */
+export function deployedOutputs(
+    programOutputs: Record<string, unknown>,
+    vault: { address: string; rootToken: string; caCertificate?: string },
+    postgres: Pick<PostgresServer, "host" | "port">,
+): Record<string, unknown> {
+    return {
+        ...programOutputs,
+        vaultAddress: vault.address,
+        vaultRootToken: vault.rootToken,
+        ...(vault.caCertificate ? { vaultCaCertificate: vault.caCertificate } : {}),
+        postgresAddress: `${postgres.host}:${postgres.port}`,
+    };
+}
+
+/**
  * Runs index.ts under mocks, under Jest in a module registry of its own so that a test can record the program more
  * than once (outside Jest, e.g. in the benchmark, once per process).
  */
@@ -83,10 +101,7 @@ export interface LiveStack {
     credsPaths: Record<string, string>;
     apps: Record<string, AppLogin>;
     groupRoles: GroupRoleNames;
-    /**
-     * The stack's outputs as `pulumi stack output --json --show-secrets` would print them for these servers: the
-     * program's, with the harness servers' real addresses, root token and Vault CA.
-     */
+    /** The stack's outputs as `pulumi stack output --json --show-secrets` would print them for these servers. */
     deployedOutputs(): Record<string, unknown>;
     /** Logs in as an application with its real role id and a fresh secret id; returns the client token. */
     login(app: string): Promise<string>;
@@ -157,13 +172,7 @@ export async function startLiveStack(options: LiveStackOptions = {}): Promise<Li
         root: (method, path, body) => vaultRequest(stack.vault.address, stack.vault.rootToken, method, path, body, { caCertificate: stack.vault.caCertificate }),
         as: (token, method, path, body) => vaultRequest(stack.vault.address, token, method, path, body, { caCertificate: stack.vault.caCertificate }),
         targets: () => ({ postgres, vault: stack.vault }),
-        deployedOutputs: () => ({
-            ...programOutputs,
-            vaultAddress: stack.vault.address,
-            vaultRootToken: stack.vault.rootToken,
-            ...(stack.vault.caCertificate ? { vaultCaCertificate: stack.vault.caCertificate } : {}),
-            postgresAddress: `${postgres.host}:${postgres.port}`,
-        }),
+        deployedOutputs: () => deployedOutputs(programOutputs, stack.vault, postgres),
         async up(next) {
             const result = await tracked(() => up(stack.state, next.resources, stack.targets()));
             Object.assign(stack, { resources: next.resources, mountPath: next.mountPath, credsPaths: next.credsPaths, apps: next.apps });

@@ -172,7 +172,7 @@ describeLive("a managed PostgreSQL whose admin is not a superuser", () => {
                 const second = await read();
                 expect(second).not.toBe(first);
                 // Closed again: a session of a static user outlives DROP ROLE, and then only a superuser or a member of
-                // pg_signal_backend can end it when the database is dropped (README, Managed PostgreSQL).
+                // pg_signal_backend can end it when the database is dropped (docs/managed-postgresql.md).
                 const session = await stack.connect({ username: STATIC_ROLE.name, password: second });
                 expect((await session.query("SELECT current_user AS who")).rows).toEqual([{ who: STATIC_ROLE.name }]);
                 await session.end();

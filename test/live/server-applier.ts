@@ -87,7 +87,7 @@ export async function applyServerStack(resources: RecordedResource[], targets: S
 }
 
 /** The program's outputs a live test uses. */
-export type ProgramOutputs = Pick<RecordedProgram, "database" | "credsPaths" | "apps" | "deployerPolicy" | "vaultAdminPassword">;
+export type ProgramOutputs = Pick<RecordedProgram, "database" | "credsPaths" | "apps" | "deployerPolicy" | "vaultAdminPassword" | "outputs">;
 
 /** Records index.ts with a whole config (see live-stack.ts's recordProgram, which this calls). */
 export async function recordProgram(config: Record<string, string>): Promise<{ resources: RecordedResource[]; outputs: ProgramOutputs }> {

@@ -1,7 +1,6 @@
 /**
- * Backup, restore and metrics without servers: the scripts' flags and inputs, what each refusal says, the orphan
- * check's reading of usernames, the metrics config key's rules, and the example alert rules' shape (the live test
- * checks their series on real servers).
+ * Backup, restore and metrics without servers: the scripts' flags and inputs, what each refusal says, the metrics
+ * config key's rules, and the example alert rules' shape (the live test checks their series on real servers).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -9,7 +8,6 @@ import * as path from "path";
 import YAML from "yaml";
 import { readStackConfig } from "../../components";
 import { snapshotFailure, snapshotRefusal } from "../../components/raft-snapshot";
-import { engineUserCreatedAt, usersCreatedAfterSnapshot } from "../../components/sql";
 import { VaultError } from "../../components/vault-api";
 import { backupTarget, parseArgs as parseBackupArgs } from "../../scripts/backup";
 import { parseArgs as parseRestoreArgs } from "../../scripts/restore";
@@ -81,19 +79,6 @@ describe("stack outputs for backup and restore", () => {
         expect(() => parseOutputs("[]", "o.json")).toThrow("the stack outputs in o.json are not a JSON object");
         expect(() => parseOutputs("vaultAddress: x", "o.json")).toThrow(/^the stack outputs in o.json are not JSON/);
         expect(parseOutputs(JSON.stringify({ vaultAddress: ADDRESS, vaultUnsealKeys: ["a", "b"], vaultMode: "server" }), "o.json").vaultUnsealKeys).toEqual(["a", "b"]);
-    });
-});
-
-describe("users created after a snapshot", () => {
-    it("reads the creation time the username template puts last, for engine users only", () => {
-        expect(engineUserCreatedAt("v-readonly-Ab3dEf6hIj9k-1796153940")).toBe(1796153940);
-        expect(engineUserCreatedAt("vault_admin")).toBeUndefined();
-        expect(engineUserCreatedAt("app-1796153940")).toBeUndefined();
-    });
-
-    it("lists the users of later seconds than the snapshot's, not those of its own second or before", () => {
-        const users = ["v-readonly-aaaaaaaaaaaa-1796153939", "v-readonly-bbbbbbbbbbbb-1796153940", "v-owner-cccccccccccc-1796153941", "app_owner"];
-        expect(usersCreatedAfterSnapshot(users, 1796153940)).toEqual(["v-owner-cccccccccccc-1796153941"]);
     });
 });
 

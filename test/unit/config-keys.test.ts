@@ -1,6 +1,6 @@
 /**
  * A config key is declared once, in components/validate/config-keys.ts: Pulumi.yaml's `config:` section and the
- * README's config table must say exactly what it says (`npm run sync-config` writes both).
+ * config table of docs/configuration.md must say exactly what it says (`npm run sync-config` writes both).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -9,7 +9,7 @@ import { CONFIG_KEYS, configTableMarkdown, pulumiYamlConfig, readStackConfig } f
 import { REPO_ROOT } from "../helpers/pulumi-mocks";
 
 const project = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { type: string; default?: unknown; description?: string }> };
-const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8").split("\n");
+const configurationDoc = fs.readFileSync(path.join(REPO_ROOT, "docs", "configuration.md"), "utf8").split("\n");
 
 describe("config keys, declared once", () => {
     it("Pulumi.yaml declares every scalar key of the table, with its type, description and default, and nothing else", () => {
@@ -47,11 +47,11 @@ describe("config keys, declared once", () => {
         for (const key of kept) expect(project.config[key]).toBeUndefined();
     });
 
-    it("the README's config table is the table's, row for row", () => {
+    it("docs/configuration.md's config table is the table's, row for row", () => {
         const [header] = configTableMarkdown();
-        const start = readme.indexOf(header);
+        const start = configurationDoc.indexOf(header);
         expect(start).toBeGreaterThanOrEqual(0);
-        const table = readme.slice(start, readme.indexOf("", start));
+        const table = configurationDoc.slice(start, configurationDoc.indexOf("", start));
         expect(table).toEqual(configTableMarkdown());
     });
 
