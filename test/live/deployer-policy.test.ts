@@ -6,7 +6,11 @@
 import { loadStackConfig, RecordedResource } from "../helpers/pulumi-mocks";
 import { loginApp, readCreds } from "../helpers/app-client";
 import { describeLive, PostgresServer, startPostgres, startVault, stopAll, vaultRequest, VaultServer } from "./harness";
+import { startIssuer, TestIssuer } from "./oidc-issuer";
 import { applyServerStack, ProgramOutputs, recordProgram } from "./server-applier";
+
+/** An app that logs in with a Kubernetes token, and CI's OIDC logins: their methods, roles and policies are the stack's too. */
+const JWT_APP = { name: "orders", roles: ["readwrite"], jwt: { auth: "kubernetes", audience: "vault", kubernetes: { namespace: "shop", serviceAccount: "orders" } } };
 
 describeLive("deployer policy", () => {
     let postgres: PostgresServer;
@@ -15,13 +19,23 @@ describeLive("deployer policy", () => {
     let outputs: ProgramOutputs;
     /** A child of the deployer token, as the Vault provider makes for its own calls. */
     let providerToken: string;
+    let issuer: TestIssuer;
 
     const as = <T = Record<string, unknown>>(token: string, method: string, apiPath: string, body?: Record<string, unknown>): Promise<T> =>
         vaultRequest<T>(vault.address, token, method, apiPath, body);
     const status = (request: Promise<unknown>): Promise<number> => request.then(() => 200, (error: { status?: number }) => error.status ?? -1);
 
     beforeAll(async () => {
-        ({ resources, outputs } = await recordProgram({ ...loadStackConfig(), tls: "false", rotateRootCredentials: "true" }));
+        issuer = await startIssuer();
+        const config = loadStackConfig();
+        ({ resources, outputs } = await recordProgram({
+            ...config,
+            tls: "false",
+            rotateRootCredentials: "true",
+            jwtAuth: JSON.stringify([{ path: "kubernetes", oidcDiscoveryUrl: issuer.url }]),
+            apps: JSON.stringify([...JSON.parse(config.apps), JWT_APP]),
+            ciOidc: JSON.stringify({ repository: "acme/infra", issuer: issuer.url }),
+        }));
         [postgres, vault] = await Promise.all([startPostgres(), startVault()]);
         await as(vault.rootToken, "PUT", "sys/policies/acl/vault-pg-deployer", { policy: outputs.deployerPolicy });
         const deployer = await as<{ auth: { client_token: string } }>(vault.rootToken, "POST", "auth/token/create", {
@@ -32,7 +46,10 @@ describeLive("deployer policy", () => {
         const child = await as<{ auth: { client_token: string } }>(deployer.auth.client_token, "POST", "auth/token/create", { ttl: "30m" });
         providerToken = child.auth.client_token;
     });
-    afterAll(() => stopAll());
+    afterAll(async () => {
+        await stopAll();
+        await issuer?.stop();
+    });
 
     it("applies every Vault resource of the stack and reads each back", async () => {
         await as(providerToken, "GET", "auth/token/lookup-self");
@@ -45,7 +62,13 @@ describeLive("deployer policy", () => {
             ...Object.values(outputs.apps).map((app) => `sys/policies/acl/${app.policyName}`),
             "sys/auth/approle",
             "sys/mounts/auth/approle/tune",
-            ...Object.keys(outputs.apps).flatMap((app) => [`auth/approle/role/${app}`, `auth/approle/role/${app}/role-id`]),
+            ...Object.keys(outputs.apps).filter((app) => app !== JWT_APP.name).flatMap((app) => [`auth/approle/role/${app}`, `auth/approle/role/${app}/role-id`]),
+            ...["kubernetes", "github-actions"].flatMap((method) => [`sys/auth/${method}`, `auth/${method}/config`, `sys/mounts/auth/${method}/tune`]),
+            `auth/kubernetes/role/${JWT_APP.name}`,
+            "auth/github-actions/role/vault-pg-dev-preview",
+            "auth/github-actions/role/vault-pg-dev-deploy",
+            "sys/policies/acl/vault-pg-dev-preview",
+            "sys/policies/acl/vault-pg-dev-deployer",
         ];
         // One after another, as the provider reads one resource at a time.
         const answers: [string, string][] = [];
@@ -69,6 +92,8 @@ describeLive("deployer policy", () => {
             ["POST", "sys/auth/not-the-stacks", { type: "approle" }],
             ["POST", "auth/approle/role/not-the-stacks", { token_policies: ["vault-pg-deployer"] }],
             ["POST", "auth/approle/role/web/secret-id", {}],
+            ["POST", "auth/kubernetes/role/not-the-stacks", { role_type: "jwt", user_claim: "sub", bound_audiences: ["vault"] }],
+            ["POST", "sys/auth/jwt", { type: "jwt" }],
         ] as const;
         const answers = await Promise.all(
             denied.map(async ([method, apiPath, body]) => [method, apiPath, await status(as(providerToken, method, apiPath, body as Record<string, unknown> | undefined))]),
