@@ -69,7 +69,7 @@ export const dbRoleBoundedTtl = policyFor(
 
 export const vaultPolicyLeastPrivilege = policyFor(
     "vault-policy-least-privilege",
-    "Vault policies grant no sudo, nothing on sys/ short of an exact endpoint, and only read or list on wildcard paths (but for renewing and revoking one role's leases); lease revocation only by URL under one role, renewal by body with update only.",
+    "Vault policies grant no sudo (a deployer's only on one auth method, the audit devices and one role's leases), nothing on sys/ short of an exact endpoint, and only read or list on wildcard paths (but for renewing and revoking one role's leases); lease revocation only by URL under one role, renewal by body with update only.",
     TYPES.policy,
     checkVaultPolicy,
 );

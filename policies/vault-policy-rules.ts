@@ -1,10 +1,17 @@
 /**
- * `checkVaultPolicy`, the check of vault-policy-least-privilege (`vault.Policy` props): no sudo, nothing on sys/ short
+ * `checkVaultPolicy`, the check of vault-policy-least-privilege (`vault.Policy` props): no sudo but on the exact
+ * root-protected endpoints that applying a stack needs (a deployer or preview policy), nothing on sys/ short
  * of an exact endpoint, only read or list on wildcard paths (but for renewing and revoking one role's leases), and
  * no lease revocation by a lease id in the body. Reads the policy with vault-policy-parser.ts; returns the violation
  * messages for one resource's props.
  */
 import { parsePolicyPaths, PolicyPathRule } from "./vault-policy-parser";
+
+/**
+ * The root-protected endpoints the stack's deployer and preview policies name (components/deployer-policy.ts): one
+ * auth method, the audit devices, one role's leases. Each is exact, so sudo there reaches nothing else.
+ */
+const DEPLOYER_SUDO = [/^sys\/auth\/[^*+]+$/, /^sys\/audit(\/[^*+]+)?$/, /^sys\/leases\/revoke-prefix\/[^*+]+\/creds\/[^/*+]+$/];
 
 /** Capabilities a wildcard path may grant: it can reach paths nobody reviewed, so reading is all. */
 const WILDCARD_CAPABILITIES = ["read", "list", "deny"];
@@ -39,8 +46,10 @@ export function checkVaultPolicy(props: Record<string, unknown>): string[] {
         const fixedPart = rule.path.split(/[*+]/)[0];
         const isWildcard = fixedPart !== rule.path;
         const granted = JSON.stringify(rule.capabilities);
-        if (rule.capabilities.includes("sudo")) {
-            messages.push(`path "${rule.path}" grants sudo. Remove "sudo": applications never need root-protected endpoints.`);
+        if (rule.capabilities.includes("sudo") && !DEPLOYER_SUDO.some((endpoint) => endpoint.test(rule.path))) {
+            messages.push(
+                `path "${rule.path}" grants sudo. Remove "sudo": applications never need root-protected endpoints, and a deployer only on sys/auth/<path>, sys/audit and sys/leases/revoke-prefix/<mount>/creds/<role>.`,
+            );
         }
         if (rule.path === "sys" || rule.path === "sys/" || (isWildcard && "sys/".startsWith(fixedPart))) {
             messages.push(

@@ -3,7 +3,7 @@
  * prop per case, exact messages), and the whole dev stack, run under mocks, fed through the pack.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { appPolicy, creationStatements, groupRoleNames, renewStatements, revocationStatements } from "../../components";
+import { appPolicy, creationStatements, deployerPolicy, groupRoleNames, previewPolicy, renewStatements, revocationStatements } from "../../components";
 import { installMocks, loadStackConfig, plain, resolve } from "../../test/helpers/pulumi-mocks";
 import { configSchema } from "../config";
 import { TYPES } from "../resource-types";
@@ -272,7 +272,34 @@ describe("vault-policy-least-privilege", () => {
     it("flags sudo", async () => {
         const policy = `# admin\npath "database/creds/readonly" { capabilities = ["read", "sudo"] }`;
         expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([
-            'path "database/creds/readonly" grants sudo. Remove "sudo": applications never need root-protected endpoints.',
+            'path "database/creds/readonly" grants sudo. Remove "sudo": applications never need root-protected endpoints, and a deployer only on sys/auth/<path>, sys/audit and sys/leases/revoke-prefix/<mount>/creds/<role>.',
+        ]);
+    });
+
+    it("passes the stack's own deployer and preview policies (CI's vault.Policy resources), sudo on exact endpoints included", async () => {
+        const scope = {
+            mountPath: "database",
+            connectionNames: ["app"],
+            roleNames: ["readonly"],
+            approlePath: "approle",
+            appRoleNames: ["web"],
+            policyNames: ["web-db", "ci-preview", "ci-deployer"],
+            jwtAuthPaths: ["kubernetes", "github-actions"],
+            jwtRoles: [{ path: "github-actions", name: "ci-deploy" }],
+            auditPath: "file",
+            sharedMount: true,
+        };
+        for (const policy of [deployerPolicy(scope), previewPolicy(scope)]) {
+            expect(policy).toContain('"sudo"');
+            expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([]);
+        }
+    });
+
+    it("flags sudo on a wildcard auth path", async () => {
+        const policy = hclPolicy("sys/auth/*", ["read", "sudo"]);
+        expect(await violations(vaultPolicyLeastPrivilege, TYPES.policy, { ...goodPolicy(), policy })).toEqual([
+            'path "sys/auth/*" grants sudo. Remove "sudo": applications never need root-protected endpoints, and a deployer only on sys/auth/<path>, sys/audit and sys/leases/revoke-prefix/<mount>/creds/<role>.',
+            wildcardMessage("sys/auth/*", ["sudo"]),
         ]);
     });
 
