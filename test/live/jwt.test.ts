@@ -126,39 +126,42 @@ describeLive("JWT and OIDC logins for applications and CI", () => {
     it("gives a pull request's job the preview role only, and the deploy branch's job the deployer role", async () => {
         const ci = stack.deployedOutputs().ci as { loginPath: string; audience: string; previewRole: string; deployRole: string };
         expect(ci).toEqual({ loginPath: "auth/github-actions/login", audience: GITHUB_AUDIENCE, previewRole: expect.any(String), deployRole: expect.any(String) });
-        const job = async (claims: Record<string, unknown>, role: string): Promise<{ code: number; token?: string; stderr: string; stdout: string }> => {
+        // What the workflow runs: pulumi stack output --json | npm run ci-login -- --outputs - --as <kind>.
+        const job = async (claims: Record<string, unknown>, kind: "preview" | "deploy"): Promise<{ code: number; token?: string; env: string; stderr: string; stdout: string }> => {
             jobClaims = claims;
-            const githubEnv = path.join(dir, `github-env-${role}-${String(claims.ref).replace(/\W/g, "_")}`);
+            const githubEnv = path.join(dir, `github-env-${kind}-${String(claims.ref).replace(/\W/g, "_")}`);
             fs.writeFileSync(githubEnv, "");
             const env = {
                 PATH: process.env.PATH,
-                VAULT_ADDR: stack.vault.address,
                 ACTIONS_ID_TOKEN_REQUEST_URL: issuer.actionsTokenUrl,
                 ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.actionsRequestToken,
                 GITHUB_ENV: githubEnv,
                 GITHUB_REPOSITORY: REPOSITORY,
+                RUNNER_TEMP: dir,
             };
-            const args = ["-r", "ts-node/register/transpile-only", "scripts/ci-login.ts", "--role", role, "--auth-path", ci.loginPath, "--audience", ci.audience];
-            const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-                execFile(process.execPath, args, { cwd: REPO_ROOT, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })),
-            );
-            const token = /^VAULT_TOKEN=(.+)$/m.exec(fs.readFileSync(githubEnv, "utf8"))?.[1];
-            return { ...result, token };
+            const args = ["-r", "ts-node/register/transpile-only", "scripts/ci-login.ts", "--outputs", "-", "--as", kind];
+            const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+                const child = execFile(process.execPath, args, { cwd: REPO_ROOT, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+                child.stdin?.end(JSON.stringify(stack.deployedOutputs()));
+            });
+            const written = fs.readFileSync(githubEnv, "utf8");
+            return { ...result, env: written, token: /^VAULT_TOKEN=(.+)$/m.exec(written)?.[1] };
         };
         const pullRequest = githubClaims("refs/pull/7/merge", { event_name: "pull_request" });
-        const preview = await job(pullRequest, ci.previewRole);
+        const preview = await job(pullRequest, "preview");
         expect(preview.code).toBe(0);
+        expect(preview.env).toContain(`\nVAULT_ADDR=${stack.vault.address}\n`);
         // Masked before anything could print it.
         expect(preview.stdout).toBe(`::add-mask::${preview.token}\n`);
         const outputs = stack.deployedOutputs();
         expect(await policyTextOf(preview.token!)).toEqual([outputs.previewPolicy]);
 
-        const deployFromPullRequest = await job(pullRequest, ci.deployRole);
+        const deployFromPullRequest = await job(pullRequest, "deploy");
         expect(deployFromPullRequest.code).toBe(1);
         expect(deployFromPullRequest.token).toBeUndefined();
         expect(deployFromPullRequest.stderr).toContain(`refused this job as role "${ci.deployRole}"`);
 
-        const deploy = await job(githubClaims("refs/heads/main", { event_name: "push" }), ci.deployRole);
+        const deploy = await job(githubClaims("refs/heads/main", { event_name: "push" }), "deploy");
         expect(deploy.code).toBe(0);
         expect(await policyTextOf(deploy.token!)).toEqual([outputs.deployerPolicy]);
     }, 60_000);

@@ -53,7 +53,7 @@ describe("the pull-request workflow", () => {
         expect(parsed.map(({ file }) => file)).toContain("pr.yml");
         expect(prWorkflow).toBeDefined();
         expect(prWorkflow!.on.push?.branches).toEqual(["main"]);
-        expect(Object.keys(prWorkflow!.jobs).sort()).toEqual(["e2e", "preview", "test"]);
+        expect(Object.keys(prWorkflow!.jobs).sort()).toEqual(["deploy", "e2e", "preview", "test"]);
     });
 
     it("installs PostgreSQL 15 and 18 and the Vault-API server as .ci/run does, then typechecks and runs unit, live and policy tests", () => {
@@ -83,33 +83,51 @@ describe("the pull-request workflow", () => {
         expect(test).toBeGreaterThan(install);
     });
 
-    it("previews the dev stack with the official action, the policy pack, a local backend and a secret passphrase", () => {
+    it("previews the stack the repository settings name, on their backend, and falls back to a throw-away dev stack", () => {
         const preview = job("preview");
         expect(preview.needs).toBe("test");
-        expect(preview.permissions).toMatchObject({ "pull-requests": "write", contents: "read" });
-
-        const at = stepIndex(preview, (step) => isPulumiAction(step) && step.with?.command === "preview");
-        expect(at).toBeGreaterThanOrEqual(0);
-        const action = preview.steps[at];
-        expect(action.with).toMatchObject({ "stack-name": "dev", "comment-on-pr": true, policyPacks: "policies" });
-        expect(String(action.with?.["cloud-url"])).toBe("file://${{ github.workspace }}/.pulumi-state");
-        expect(fs.existsSync(path.join(REPO_ROOT, String(action.with?.policyPacks), "PulumiPolicy.yaml"))).toBe(true);
-
-        const env = { ...prWorkflow!.env, ...preview.env, ...action.env };
-        expect(env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+        expect(preview.permissions).toEqual({ contents: "read", "pull-requests": "write", "id-token": "write" });
+        expect(preview.env).toMatchObject({ PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}", PULUMI_STACK: "${{ vars.PULUMI_STACK }}" });
+        const select = preview.steps[stepIndex(preview, (step) => /pulumi stack select/.test(step.run ?? ""))].run!;
+        // The team's backend and stack when both are set; else a local state folder and a new dev stack.
+        expect(select).toMatch(/if \[ -n "\$PULUMI_BACKEND_URL" \] && \[ -n "\$PULUMI_STACK" \]; then\s+pulumi login "\$PULUMI_BACKEND_URL"\s+pulumi stack select "\$PULUMI_STACK"/);
+        expect(select.indexOf("mkdir -p .pulumi-state")).toBeLessThan(select.indexOf("pulumi stack select dev --create"));
+        expect(select.indexOf("else")).toBeLessThan(select.indexOf("mkdir -p .pulumi-state"));
     });
 
-    it("creates the state folder and the dev stack on a fresh runner before the preview, with the CLI installed first", () => {
+    it("logs in to Vault with the job's OIDC token as the preview role, then previews with refresh and the policy pack", () => {
         const preview = job("preview");
         const install = stepIndex(preview, (step) => isPulumiAction(step) && step.with?.command === undefined);
-        const create = stepIndex(preview, (step) => /pulumi stack select dev --create/.test(step.run ?? ""));
-        const previewAt = stepIndex(preview, (step) => isPulumiAction(step) && step.with?.command === "preview");
-        expect(install).toBeGreaterThanOrEqual(0);
-        expect(create).toBeGreaterThan(install);
-        expect(previewAt).toBeGreaterThan(create);
-        const createRun = preview.steps[create].run!;
-        expect(createRun).toContain("mkdir -p .pulumi-state");
-        expect(createRun.indexOf("mkdir -p .pulumi-state")).toBeLessThan(createRun.indexOf("pulumi stack select"));
+        const select = stepIndex(preview, (step) => /pulumi stack select/.test(step.run ?? ""));
+        const login = stepIndex(preview, (step) => /ci-login -- --outputs - --as preview/.test(step.run ?? ""));
+        const run = stepIndex(preview, (step) => /pulumi preview/.test(step.run ?? ""));
+        expect([install, select, login, run].every((at, index, all) => at >= 0 && (index === 0 || at > all[index - 1]))).toBe(true);
+        expect(preview.steps[login].run).toMatch(/^pulumi stack output --json \| npm run --silent ci-login/);
+        expect(preview.steps[run].run).toMatch(/pulumi preview --diff "\$\{refresh\[@\]\}" --policy-pack policies/);
+        expect(fs.existsSync(path.join(REPO_ROOT, "policies", "PulumiPolicy.yaml"))).toBe(true);
+    });
+
+    it("comments the preview on the pull request, saying which stack it previewed", () => {
+        const preview = job("preview");
+        const comment = preview.steps[stepIndex(preview, (step) => /preview-comment/.test(step.run ?? ""))];
+        expect(comment.run).toContain('--stack "$PULUMI_STACK" --backend "$PULUMI_BACKEND_URL"');
+        expect(comment.run).toMatch(/gh pr comment [^\n]*--edit-last/);
+        expect(String((comment as { if?: string }).if)).toContain("always()");
+    });
+
+    it("deploys only on a push to the default branch, in an environment, logged in as the deploy role", () => {
+        const deploy = job("deploy") as Job & { if?: string; environment?: string; concurrency?: { "cancel-in-progress": boolean } };
+        expect(deploy.if).toContain("github.event_name == 'push'");
+        expect(deploy.if).toContain("github.ref == format('refs/heads/{0}', github.event.repository.default_branch)");
+        expect(deploy.environment).toContain("vars.PULUMI_DEPLOY_ENVIRONMENT");
+        expect(deploy.permissions).toEqual({ contents: "read", "id-token": "write" });
+        expect(deploy.concurrency?.["cancel-in-progress"]).toBe(false);
+        const run = runText(deploy);
+        expect(run.indexOf("ci-login -- --outputs - --as deploy")).toBeLessThan(run.indexOf("pulumi up --yes --refresh --policy-pack policies"));
+    });
+
+    it("stores no Vault token: no workflow reads one from secrets", () => {
+        for (const { file } of parsed) expect(fs.readFileSync(path.join(workflowDir, file), "utf8")).not.toMatch(/secrets\.VAULT/);
     });
 
     it("pins every Pulumi action to one major version", () => {
@@ -122,7 +140,7 @@ describe("the pull-request workflow", () => {
 
 describe("every workflow", () => {
     it("names only npm scripts that package.json has", () => {
-        const named = allJobs().flatMap(({ job }) => [...runText(job).matchAll(/npm run ([\w:.-]+)/g)].map((match) => match[1]));
+        const named = allJobs().flatMap(({ job }) => [...runText(job).matchAll(/npm run (?:--silent )?([\w:.-]+)/g)].map((match) => match[1]));
         expect(named).toEqual(expect.arrayContaining(["typecheck", "test:unit", "test:live", "test:e2e"]));
         expect(named.filter((script) => !(script in scripts))).toEqual([]);
     });
