@@ -1,12 +1,13 @@
 /**
  * The pack's policies: each one a name, a description, the resource type it checks and its check (from
- * sql-rules.ts, vault-policy-rules.ts, infrastructure-rules.ts), built as plain `ResourceValidationPolicy` objects so
+ * sql-rules.ts, vault-policy-rules.ts, jwt-role-rules.ts, infrastructure-rules.ts), built as plain `ResourceValidationPolicy` objects so
  * tests can import them without starting a policy server; `allPolicies` is what index.ts packs. All are mandatory by
  * default. Running them outside the engine (tests) is in tests/util.ts.
  */
 import { EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { checkGuardrailConfig, configSchema, GuardrailConfig } from "./config";
 import { checkConnection, checkConnectionTls, checkContainer } from "./infrastructure-rules";
+import { checkJwtRole } from "./jwt-role-rules";
 import { TYPES } from "./resource-types";
 import { checkCreationStatements, checkRevocationStatements, checkTtls } from "./sql-rules";
 import { checkVaultPolicy } from "./vault-policy-rules";
@@ -74,6 +75,13 @@ export const vaultPolicyLeastPrivilege = policyFor(
     checkVaultPolicy,
 );
 
+export const jwtRoleBound = policyFor(
+    "jwt-role-bound",
+    "JWT/OIDC auth roles are bound to a subject or claims and to audiences, set tokenNoDefaultPolicy, and a GitHub repository's role does not match its ref by a glob.",
+    TYPES.jwtRole,
+    checkJwtRole,
+);
+
 export const dbConnectionVerified = policyFor(
     "db-connection-verified",
     "Database connections keep verifyConnection on.",
@@ -100,10 +108,11 @@ export const allPolicies: ResourceValidationPolicy[] = [
     dbRoleSafeRevocation,
     dbRoleBoundedTtl,
     vaultPolicyLeastPrivilege,
+    jwtRoleBound,
     dbConnectionVerified,
     dbConnectionTls,
     containerNotPrivileged,
 ];
 
-/** Every resource type some policy checks (a test asserts the dev stack declares each). */
+/** Every resource type some policy checks (tests assert the dev stack, or for JWT roles a stack with JWT logins, declares each). */
 export const CHECKED_TYPES: readonly string[] = [...checkedTypes];
