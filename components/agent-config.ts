@@ -272,3 +272,22 @@ export function agentConfigForApp(outputs: Omit<AgentStackOutputs, "agents">, ap
         reload: layout.exec ? { exec: layout.exec } : { signalPidFile: `${dir}/app.pid` },
     });
 }
+
+/**
+ * The stack's `agents` output: each app with dynamic roles → its roles and an agent config for the first, files under
+ * /run/vault-pg/<app>; a Kubernetes-bound app's token is its projected service account token (docs/identity.md).
+ */
+export function stackAgentConfigs(
+    outputs: Omit<AgentStackOutputs, "agents">,
+    apps: readonly { name: string; roles: string[]; jwt?: { boundSubject?: string } }[],
+): Record<string, { roles: string[]; config: string }> {
+    const kubernetes = (app: (typeof apps)[number]): boolean => app.jwt?.boundSubject?.startsWith("system:serviceaccount:") ?? false;
+    return Object.fromEntries(
+        apps
+            .filter((app) => app.roles.length > 0)
+            .map((app) => [
+                app.name,
+                { roles: app.roles, config: agentConfigForApp(outputs, app.name, app.roles, { dir: defaultAgentDir(app.name), ...(kubernetes(app) ? { jwtFile: KUBERNETES_TOKEN_FILE } : {}) }) },
+            ]),
+    );
+}

@@ -17,7 +17,7 @@ import { DatabaseRole } from "./database-role";
 import { declareAccessModel, declareDatabase, SharedDatabaseSettings, StackDatabase } from "./stack-databases";
 import { POSTGRES_CONTAINER_PORT, PostgresServer } from "./postgres-server";
 import { postgresSide, vaultSide } from "./stack-servers";
-import { agentConfigForApp, defaultAgentDir, KUBERNETES_TOKEN_FILE } from "./agent-config";
+import { stackAgentConfigs } from "./agent-config";
 import { PostgresClientTls, vaultSideTlsFiles } from "./postgres-tls";
 import { DatabaseSecretsEngine } from "./secrets-engine";
 import { GroupRoleNames } from "./sql";
@@ -334,23 +334,12 @@ export class VaultPostgres extends pulumi.ComponentResource {
 
         this.agents = pulumi
             .all([this.vaultAddress, this.postgresAddress, this.accessModel.database, this.credsPaths, this.apps, this.vaultCaCertificate, this.postgresTls.caCertificate])
-            .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName, vaultCaCertificate, postgresCaCertificate]) => {
-                const outputs = { vaultAddress, postgresAddress, database, roleDatabases: this.roleDatabases, credsPaths: credsPathsByRole, apps: appsByName, vaultCaCertificate, postgresCaCertificate, postgresSslMode: this.postgresTls.sslMode };
-                const withDynamicRoles = apps.filter((app) => app.roles.length > 0);
-                return Object.fromEntries(
-                    withDynamicRoles.map((app) => [
-                        app.name,
-                        {
-                            roles: app.roles,
-                            config: agentConfigForApp(outputs, app.name, app.roles, {
-                                dir: defaultAgentDir(app.name),
-                                // A Kubernetes app's token is the projected service account token (docs/identity.md).
-                                ...(app.jwt?.boundSubject?.startsWith("system:serviceaccount:") ? { jwtFile: KUBERNETES_TOKEN_FILE } : {}),
-                            }),
-                        },
-                    ]),
-                );
-            });
+            .apply(([vaultAddress, postgresAddress, database, credsPathsByRole, appsByName, vaultCaCertificate, postgresCaCertificate]) =>
+                stackAgentConfigs(
+                    { vaultAddress, postgresAddress, database, roleDatabases: this.roleDatabases, credsPaths: credsPathsByRole, apps: appsByName, vaultCaCertificate, postgresCaCertificate, postgresSslMode: this.postgresTls.sslMode },
+                    apps,
+                ),
+            );
 
         this.registerOutputs({ caCertificate: this.caCertificate, vaultCaCertificate: this.vaultCaCertificate, staticCredsPaths: this.staticCredsPaths, agents: this.agents, deployerPolicy: this.deployerPolicy, previewPolicy: this.previewPolicy, ...(this.ciLogin ? { ci: this.ciLogin } : {}), vaultAddress: this.vaultAddress, postgresAddress: this.postgresAddress, mountPath: this.mountPath, credsPaths: this.credsPaths, roleDatabases: this.roleDatabases, apps: this.apps, vaultAdmins: this.vaultAdmins });
     }

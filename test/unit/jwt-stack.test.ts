@@ -5,10 +5,9 @@
  */
 import { renderAgentConfig } from "../../components/agent-config";
 import { parsePolicyPaths } from "../../policies/rules";
+import { JWT_STACK_ARGS, JWT_STACK_PEM_KEY as PEM_KEY } from "../helpers/jwt-stack-args";
 import { byType, findResource, installMocks, plain, RecordedResource, resolve, TYPES } from "../helpers/pulumi-mocks";
 
-const PEM_KEY = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
-const role = (name: string, access: "readonly" | "readwrite") => ({ name, access, defaultTtl: "1h", maxTtl: "2h" });
 
 describe("VaultPostgres with JWT and CI OIDC logins", () => {
     let all: RecordedResource[];
@@ -21,21 +20,7 @@ describe("VaultPostgres with JWT and CI OIDC logins", () => {
     beforeAll(async () => {
         const recorder = await installMocks("test");
         const c = await import("../../components");
-        const stack = new c.VaultPostgres("team", {
-            tls: false,
-            roles: [role("reader", "readonly"), role("writer", "readwrite")],
-            jwtAuth: [
-                { path: "kubernetes", oidcDiscoveryUrl: "https://oidc.cluster.example" },
-                { path: "offline", publicKeys: [PEM_KEY], boundIssuer: "https://issuer.example" },
-                { path: "shared-k8s", existing: true },
-            ],
-            apps: [
-                { name: "orders", roles: ["writer"], jwt: { auth: "kubernetes", audience: "vault", kubernetes: { namespace: "shop", serviceAccount: "orders" } } },
-                { name: "batch", roles: ["reader"], jwt: { auth: "shared-k8s", audience: "vault", subject: "batch" } },
-                { name: "legacy", roles: ["reader"] },
-            ],
-            ciOidc: { repository: "acme/infra", deployEnvironment: "production" },
-        });
+        const stack = new c.VaultPostgres("team", JWT_STACK_ARGS);
         [apps, agents, ciLogin] = await Promise.all([resolve(stack.apps), resolve(stack.agents), resolve(stack.ciLogin!)]);
         deployerPolicy = stack.deployerPolicy;
         previewPolicy = stack.previewPolicy;
