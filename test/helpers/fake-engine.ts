@@ -66,8 +66,10 @@ export async function runProgramLikeTheCli(config: Record<string, string>, secre
     );
     const address = `127.0.0.1:${port}`;
     const runner = path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js");
+    // The program reads VAULT_TOKEN where the stack sets no vaultToken: a developer's own must not change the outcome.
+    const { VAULT_TOKEN: _developersToken, ...inherited } = process.env;
     const env: NodeJS.ProcessEnv = {
-        ...process.env,
+        ...inherited,
         PULUMI_NODEJS_TYPESCRIPT: "true",
         PULUMI_CONFIG: JSON.stringify(Object.fromEntries(Object.entries(config).map(([key, value]) => [`vault-pg:${key}`, value]))),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys.map((key) => `vault-pg:${key}`)),

@@ -135,3 +135,30 @@ describe("renderAgentConfig with a JWT login", () => {
         ).toThrow("renderAgentConfig: an AppRole login needs roleIdFile and secretIdFile (or give jwt)");
     });
 });
+
+describe("an existing Vault without vaultToken (a CI job logged in with OIDC)", () => {
+    const developersToken = process.env.VAULT_TOKEN;
+    afterAll(() => {
+        if (developersToken === undefined) delete process.env.VAULT_TOKEN;
+        else process.env.VAULT_TOKEN = developersToken;
+    });
+
+    it("gives the Vault provider no token, so it and the lease revocations use the job's VAULT_TOKEN, and keeps none in state", async () => {
+        process.env.VAULT_TOKEN = "job-token";
+        const recorder = await installMocks("test");
+        const c = await import("../../components");
+        new c.VaultPostgres("ci", {
+            existingPostgres: { host: "db.internal", superuserPassword: "pw", sslMode: "require" },
+            existingVault: { address: "https://vault.internal:8200" },
+            mountPath: "shared-db",
+            sharedMount: true,
+            roles: [{ name: "reader", access: "readonly", defaultTtl: "1h", maxTtl: "2h" }],
+        });
+        const all = await recorder.settle();
+        const provider = plain<Record<string, unknown>>(byType(all, TYPES.vaultProvider)[0].inputs);
+        expect(provider).toMatchObject({ address: "https://vault.internal:8200" });
+        expect(provider).not.toHaveProperty("token");
+        expect(plain<{ token: string }>(byType(all, TYPES.leaseRevocation)[0].inputs).token).toBe("");
+        expect(JSON.stringify(all.map((resource) => resource.inputs))).not.toContain("job-token");
+    });
+});

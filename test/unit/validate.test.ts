@@ -369,10 +369,16 @@ describe("readStackConfig", () => {
             () => readStackConfig({ roles: ROLES, postgresHost: "db.internal" }),
             `${WHERE}: postgresSuperuserPassword = undefined: an existing PostgreSQL needs its superuser password (pulumi config set --secret vault-pg:postgresSuperuserPassword ...)`,
         );
-        expectInvalid(
-            () => readStackConfig({ roles: ROLES, vaultAddress: "https://vault.internal:8200" }),
-            `${WHERE}: vaultToken = undefined: an existing Vault needs a token that may apply the stack's resources: VAULT_TOKEN in the environment (a CI login), or pulumi config set --secret vault-pg:vaultToken ...`,
-        );
+        const developersToken = process.env.VAULT_TOKEN;
+        delete process.env.VAULT_TOKEN;
+        try {
+            expectInvalid(
+                () => readStackConfig({ roles: ROLES, vaultAddress: "https://vault.internal:8200" }),
+                `${WHERE}: vaultToken = undefined: an existing Vault needs a token that may apply the stack's resources: VAULT_TOKEN in the environment (a CI login), or pulumi config set --secret vault-pg:vaultToken ...`,
+            );
+        } finally {
+            if (developersToken !== undefined) process.env.VAULT_TOKEN = developersToken;
+        }
         expectInvalid(
             () => readStackConfig({ roles: ROLES, vaultToken: pulumi.secret("t") }),
             `${WHERE}: vaultToken = "[secret]": applies only to an existing Vault; set vaultAddress too`,
