@@ -22,6 +22,8 @@ const GITHUB_AUDIENCE = "https://github.com/acme";
 const ORDERS = { name: "orders", roles: ["readwrite"], jwt: { auth: "kubernetes", audience: "vault", kubernetes: { namespace: "shop", serviceAccount: "orders" } } };
 const NIGHTLY = { name: "nightly", roles: ["readonly"], jwt: { auth: "ci-keys", github: { repository: REPOSITORY, ref: "refs/heads/main" } } };
 const ORDERS_SUBJECT = "system:serviceaccount:shop:orders";
+/** Any issuer's token bound by subject and a claim, its keys from a JWKS URL. */
+const BILLING = { name: "billing", roles: ["readonly"], jwt: { auth: "cluster-jwks", audience: "vault", subject: "svc-billing", claims: { groups: ["db-readers", "ops"] } } };
 /** Leases of a few seconds, so the agent fetches new credentials several times during the test. */
 const ROTATING_ROLE = { name: "jwt-rotating", access: "readonly", defaultTtl: 6, maxTtl: 12 };
 const ROTATING = {
@@ -58,9 +60,10 @@ describeLive("JWT and OIDC logins for applications and CI", () => {
                 jwtAuth: JSON.stringify([
                     { path: "kubernetes", oidcDiscoveryUrl: issuer.url },
                     { path: "ci-keys", publicKeys: [issuer.publicKeyPem], boundIssuer: issuer.url },
+                    { path: "cluster-jwks", jwksUrl: `${issuer.url}/keys`, boundIssuer: issuer.url },
                 ]),
                 roles: JSON.stringify([...JSON.parse(config.roles), ROTATING_ROLE]),
-                apps: JSON.stringify([...JSON.parse(config.apps), ORDERS, NIGHTLY, ROTATING]),
+                apps: JSON.stringify([...JSON.parse(config.apps), ORDERS, NIGHTLY, ROTATING, BILLING]),
                 ciOidc: JSON.stringify({ repository: REPOSITORY, issuer: issuer.url }),
             }),
         });
@@ -105,6 +108,16 @@ describeLive("JWT and OIDC logins for applications and CI", () => {
         expect(login.auth.policies).toEqual([stack.apps[NIGHTLY.name].policyName]);
         await stack.readCreds(login.auth.client_token, stack.credsPaths.readonly);
         expect(await status(stack.readCreds(login.auth.client_token, stack.credsPaths.readwrite))).toBe(403);
+    });
+
+    it("logs any issuer's token in by subject and claims (keys from a JWKS URL), a list of claim values matching any one", async () => {
+        const login = await loginAs("cluster-jwks", BILLING.name, issuer.sign({ sub: "svc-billing", aud: "vault", groups: "ops" }));
+        expect(login.auth.policies).toEqual([stack.apps[BILLING.name].policyName]);
+        const refused = await Promise.all([
+            status(loginAs("cluster-jwks", BILLING.name, issuer.sign({ sub: "svc-billing", aud: "vault", groups: "finance" }))),
+            status(loginAs("cluster-jwks", BILLING.name, issuer.sign({ sub: "svc-payroll", aud: "vault", groups: "ops" }))),
+        ]);
+        expect(refused.map((code) => [400, 403].includes(code))).toEqual([true, true]);
     });
 
     it("refuses a wrong audience, subject, repository or ref, an expired token and one signed by another key", async () => {
