@@ -11,6 +11,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { AGENT_FILES, AgentStackOutputs, agentConfigForApp, defaultAgentDir } from "../components/agent-config";
+import { flagValue } from "./cli";
 
 const USAGE = `usage: npm run agent-config -- --app <name> [options]
 
@@ -44,11 +45,7 @@ export interface AgentConfigArgs {
 
 export function parseArgs(argv: readonly string[]): AgentConfigArgs | "help" {
     const args: Partial<AgentConfigArgs> = { stack: "dev" };
-    const value = (index: number, flag: string): string => {
-        const next = argv[index];
-        if (next === undefined || (next.startsWith("--") && next !== "-")) throw new Error(`${flag} needs a value\n\n${USAGE}`);
-        return next;
-    };
+    const value = (index: number, flag: string): string => flagValue(argv, index, flag, USAGE);
     for (let index = 0; index < argv.length; index++) {
         const flag = argv[index];
         if (flag === "--help" || flag === "-h") return "help";

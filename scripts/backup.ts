@@ -6,7 +6,8 @@
 import * as path from "path";
 import { takeSnapshot } from "../components/raft-snapshot";
 import { vaultRequest } from "../components/vault-api";
-import { flagValue, readCaCertificate, readOutputs } from "./stack-outputs";
+import { flagValue, runCommand } from "./cli";
+import { readCaCertificate, readOutputs } from "./stack-outputs";
 
 const USAGE = `usage: npm run backup -- --out <file> (--outputs <file|-> | --address <url>) [options]
 
@@ -76,24 +77,4 @@ export async function backup(args: BackupArgs, env: NodeJS.ProcessEnv): Promise<
     return `wrote a snapshot of ${target.address} to ${file} (${bytes} bytes)`;
 }
 
-function main(): void {
-    let args: BackupArgs | "help";
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (error) {
-        console.error((error as Error).message);
-        process.exit(2);
-    }
-    if (args === "help") {
-        console.log(USAGE);
-        return;
-    }
-    backup(args, process.env)
-        .then((line) => console.log(line))
-        .catch((error: Error) => {
-            console.error(error.message);
-            process.exitCode = 1;
-        });
-}
-
-if (require.main === module) main();
+if (require.main === module) runCommand(USAGE, () => parseArgs(process.argv.slice(2)), (args) => backup(args, process.env));

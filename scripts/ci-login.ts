@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { vaultRequest } from "../components/vault-api";
 import { DEFAULTS } from "../components/validate/settings";
+import { flagValue, UsageError } from "./cli";
 
 const USAGE = `usage: pulumi stack output --json | npm run ci-login -- --outputs - --as <preview|deploy>
        npm run ci-login -- --role <role> [options]
@@ -39,8 +40,6 @@ export interface CiLoginArgs {
     caCertFile?: string;
 }
 
-/** A usage problem: exit code 2. */
-export class UsageError extends Error {}
 
 /** What a login takes from the stack's outputs (`ci`, `vaultAddress`, `vaultCaCertificate`). */
 export function fromOutputs(text: string, kind: string): Pick<CiLoginArgs, "role" | "authPath" | "audience" | "address" | "caCertificate"> {
@@ -66,11 +65,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, readF
     const args: Partial<CiLoginArgs> = { authPath: DEFAULTS.ciOidcPath, address: env.VAULT_ADDR, caCertFile: env.VAULT_CACERT || undefined };
     let outputs: string | undefined;
     let kind: string | undefined;
-    const value = (index: number, flag: string): string => {
-        const next = argv[index];
-        if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
-        return next;
-    };
+    const value = (index: number, flag: string): string => flagValue(argv, index, flag, USAGE);
     for (let index = 0; index < argv.length; index++) {
         const flag = argv[index];
         if (flag === "--help" || flag === "-h") return "help";

@@ -3,13 +3,13 @@
  *
  * Usage: npm run doctor -- --outputs outputs.json [options]   (see USAGE below)
  */
-import * as fs from "fs";
 import { DoctorCannotInspect, runDoctor } from "../components/doctor/run";
 import { DOCTOR_CHECKS, DoctorFinding, needsAttention, sortFindings } from "../components/doctor/findings";
 import { doctorPolicy } from "../components/doctor/policy";
 import { renderFindings } from "../components/doctor/render";
 import { DEFAULTS } from "../components/validate";
 import { DoctorSettings, doctorTarget } from "../components/doctor/target";
+import { flagValue, parseOutputsJson, readInput } from "./cli";
 
 export const USAGE = `usage: npm run doctor -- --outputs <file|-> [options]
        npm run doctor -- --vault-address <url> --postgres-url <url> --roles <a,b> [options]
@@ -53,11 +53,7 @@ export interface DoctorArgs extends Omit<DoctorSettings, "vaultCaCertificate" | 
 /** The command line as DoctorArgs, or "help"; throws one line (with the usage) for anything else. */
 export function parseDoctorArgs(argv: readonly string[]): DoctorArgs | "help" {
     const args: DoctorArgs = { json: false, fix: false, policy: false };
-    const value = (index: number, flag: string): string => {
-        const next = argv[index];
-        if (next === undefined || (next.startsWith("--") && next !== "-")) throw new Error(`${flag} needs a value\n\n${USAGE}`);
-        return next;
-    };
+    const value = (index: number, flag: string): string => flagValue(argv, index, flag, USAGE);
     const list = (text: string): string[] => text.split(",").map((entry) => entry.trim()).filter(Boolean);
     for (let index = 0; index < argv.length; index++) {
         const flag = argv[index];
@@ -96,24 +92,8 @@ export function findingsJson(findings: readonly DoctorFinding[], exitCode: numbe
     return `${JSON.stringify({ checks: DOCTOR_CHECKS, findings: sortFindings(findings), summary, exitCode }, null, 2)}\n`;
 }
 
-function readText(file: string, what: string): string {
-    try {
-        return file === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file, "utf8");
-    } catch (error) {
-        throw new Error(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-}
-
 function readOutputs(file: string): Record<string, unknown> {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(readText(file, "the outputs"));
-    } catch (error) {
-        if (error instanceof SyntaxError) throw new Error(`the outputs in ${file} are not JSON: ${error.message}`);
-        throw error;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`the outputs in ${file} are not a JSON object`);
-    return parsed as Record<string, unknown>;
+    return parseOutputsJson(readInput(file, "the outputs"), file);
 }
 
 async function main(): Promise<number> {
@@ -133,8 +113,8 @@ async function main(): Promise<number> {
         const { outputs, vaultCaFile, postgresCaFile, json, fix, policy, ...settings } = args;
         target = doctorTarget(outputs ? readOutputs(outputs) : undefined, {
             ...settings,
-            ...(vaultCaFile ? { vaultCaCertificate: readText(vaultCaFile, "the Vault CA file") } : {}),
-            ...(postgresCaFile ? { postgresCaCertificate: readText(postgresCaFile, "the PostgreSQL CA file") } : {}),
+            ...(vaultCaFile ? { vaultCaCertificate: readInput(vaultCaFile, "the Vault CA file") } : {}),
+            ...(postgresCaFile ? { postgresCaCertificate: readInput(postgresCaFile, "the PostgreSQL CA file") } : {}),
         }, process.env.VAULT_TOKEN);
     } catch (error) {
         console.error((error as Error).message);

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import { isoSeconds } from "../components/doctor/lease-findings";
 import { restoreSnapshot } from "../components/raft-snapshot";
 import { vaultRequest } from "../components/vault-api";
-import { flagValue, readCaCertificate, readOutputs, ServerOutputs } from "./stack-outputs";
+import { flagValue, runCommand } from "./cli";
+import { readCaCertificate, readOutputs, ServerOutputs } from "./stack-outputs";
 
 const USAGE = `usage: npm run restore -- --snapshot <file> --outputs <file|-> [--address <url>] [--ca-cert <file>]
 
@@ -71,26 +72,4 @@ export async function restore(args: RestoreArgs, outputs: ServerOutputs): Promis
     return lines.join("\n");
 }
 
-function main(): void {
-    let args: RestoreArgs | "help";
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (error) {
-        console.error((error as Error).message);
-        process.exit(2);
-    }
-    if (args === "help") {
-        console.log(USAGE);
-        return;
-    }
-    const parsed = args;
-    Promise.resolve()
-        .then(() => restore(parsed, readOutputs(parsed.outputs)))
-        .then((text) => console.log(text))
-        .catch((error: Error) => {
-            console.error(error.message);
-            process.exitCode = 1;
-        });
-}
-
-if (require.main === module) main();
+if (require.main === module) runCommand(USAGE, () => parseArgs(process.argv.slice(2)), async (args) => restore(args, readOutputs(args.outputs)));

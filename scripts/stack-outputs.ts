@@ -1,8 +1,9 @@
 /**
  * The stack outputs the backup and restore scripts read, from `pulumi stack output --json --show-secrets` saved to a
- * file or piped in (`--outputs FILE|-`), and the flag parsing both share.
+ * file or piped in (`--outputs FILE|-`).
  */
 import * as fs from "fs";
+import { parseOutputsJson, readInput } from "./cli";
 
 /** The outputs of a server-mode stack these scripts use. */
 export interface ServerOutputs {
@@ -15,14 +16,7 @@ export interface ServerOutputs {
 
 /** Parses the outputs' JSON; a secret printed without --show-secrets is "[secret]", which is no token. */
 export function parseOutputs(text: string, source: string): ServerOutputs {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(text);
-    } catch (error) {
-        throw new Error(`the stack outputs in ${source} are not JSON: ${(error as Error).message}`);
-    }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`the stack outputs in ${source} are not a JSON object`);
-    const outputs = parsed as ServerOutputs;
+    const outputs = parseOutputsJson(text, source) as ServerOutputs;
     if (outputs.vaultRootToken === "[secret]" || (outputs.vaultUnsealKeys as unknown) === "[secret]") {
         throw new Error(`the stack outputs in ${source} hide their secrets: run pulumi stack output --json --show-secrets`);
     }
@@ -34,8 +28,7 @@ export function parseOutputs(text: string, source: string): ServerOutputs {
 
 /** Reads `--outputs`: a file, or standard input with "-". */
 export function readOutputs(source: string): ServerOutputs {
-    const text = source === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(source, "utf8");
-    return parseOutputs(text, source === "-" ? "standard input" : source);
+    return parseOutputs(readInput(source, "the stack outputs"), source === "-" ? "standard input" : source);
 }
 
 /** Reads a CA certificate file given with --ca-cert. */
@@ -43,11 +36,4 @@ export function readCaCertificate(file: string): string {
     const text = fs.readFileSync(file, "utf8");
     if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`--ca-cert ${file} holds no PEM certificate`);
     return text;
-}
-
-/** The value after a flag; another flag or nothing there is a usage error. */
-export function flagValue(argv: readonly string[], index: number, flag: string, usage: string): string {
-    const next = argv[index];
-    if (next === undefined || (next.startsWith("--") && next !== "-")) throw new Error(`${flag} needs a value\n\n${usage}`);
-    return next;
 }

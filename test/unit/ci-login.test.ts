@@ -2,7 +2,8 @@
  * `npm run ci-login` and `npm run preview-comment` without servers: what a job's login takes from the stack's outputs,
  * the one-line refusals outside a job, and the pull request comment (the live suite logs in for real).
  */
-import { fromOutputs, parseArgs, requestJobToken, UsageError } from "../../scripts/ci-login";
+import { UsageError } from "../../scripts/cli";
+import { fromOutputs, parseArgs, requestJobToken } from "../../scripts/ci-login";
 import { COMMENT_MARKER, describeBackend, MAX_COMMENT_LENGTH, previewComment } from "../../scripts/preview-comment";
 
 const outputs = {
